@@ -1,0 +1,161 @@
+"""Builds the roles a session needs from the settings.
+
+Engines are named in the settings (``asr.engine: faster-whisper``) and looked up
+here as ``module:function`` strings, imported only when chosen: choosing the fake
+chat must not load PyTorch. An engine that cannot be built (not installed, model
+missing, device absent) does not stop the session: the role is left empty and a
+:class:`RoleProblem` says what is missing and how to fix it, so the conversation
+goes on degraded and says so.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.config.settings import Settings
+from app.core import roles
+
+# role -> engine name -> "module:factory"; each factory takes the Settings
+ENGINES: dict[str, dict[str, str]] = {
+    "chat": {
+        "openai": "dialog.llm.openai_chat:build",
+        "fake": "app.core.registry:_fake_chat",
+    },
+    "asr": {
+        "faster-whisper": "speech.asr.faster_whisper_asr:build",
+        "fake": "app.core.registry:_fake_asr",
+    },
+    "vad": {
+        "silero": "speech.vad.silero:build",
+        "fake": "app.core.registry:_fake_vad",
+    },
+    "tts": {
+        "piper": "speech.tts.piper_tts:build",
+        "fake": "app.core.registry:_fake_tts",
+    },
+    "sink": {
+        "sounddevice": "speech.playback:build",
+        "fake": "app.core.registry:_fake_sink",
+    },
+}
+
+# where each role's engine name lives in the settings
+_ENGINE_SETTING: dict[str, Callable[[Settings], str]] = {
+    "chat": lambda s: s.llm.engine,
+    "asr": lambda s: s.asr.engine,
+    "vad": lambda s: s.vad.engine,
+    "tts": lambda s: s.tts.engine,
+    "sink": lambda s: s.audio.engine,
+}
+
+_ROLE_TITLE = {
+    "chat": "Language model",
+    "asr": "Speech recognition",
+    "vad": "Voice activity detection",
+    "tts": "Speech synthesis",
+    "sink": "Audio output",
+}
+
+
+@dataclass
+class RoleProblem:
+    role: str
+    engine: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{_ROLE_TITLE.get(self.role, self.role)} ({self.engine}): {self.message}"
+
+
+@dataclass
+class Roles:
+    chat: roles.Chat | None = None
+    transcriber: roles.Transcriber | None = None
+    vad: roles.VoiceActivity | None = None
+    synthesizer: roles.Synthesizer | None = None
+    sink: roles.AudioSink | None = None
+    source: roles.AudioSource | None = None
+    face: roles.FaceTracker | None = None
+    affect: roles.AffectEstimator | None = None
+    renderer: roles.AvatarRenderer | None = None
+    problems: list[RoleProblem] = field(default_factory=list)
+
+
+class RoleUnavailable(RuntimeError):
+    """Raised by a factory when its engine cannot run here; the message says what to do."""
+
+
+def _load(target: str) -> Callable[[Settings], Any]:
+    module_name, _, attr = target.partition(":")
+    factory: Callable[[Settings], Any] = getattr(importlib.import_module(module_name), attr)
+    return factory
+
+
+def build_role(role: str, settings: Settings) -> Any:
+    engine = _ENGINE_SETTING[role](settings)
+    known = ENGINES[role]
+    if engine not in known:
+        raise RoleUnavailable(f"unknown engine {engine!r}; choose one of: {', '.join(known)}")
+    try:
+        factory = _load(known[engine])
+    except ImportError as exc:
+        missing = exc.name or str(exc)
+        raise RoleUnavailable(
+            f"not installed in this build ({missing} is missing); "
+            f"install it (pip install -e '.[all]') or choose another engine"
+        ) from None
+    return factory(settings)
+
+
+def build_roles(settings: Settings, only: tuple[str, ...] = tuple(ENGINES)) -> Roles:
+    built = Roles()
+    attr = {
+        "chat": "chat",
+        "asr": "transcriber",
+        "vad": "vad",
+        "tts": "synthesizer",
+        "sink": "sink",
+    }
+    for role in only:
+        engine = _ENGINE_SETTING[role](settings)
+        try:
+            setattr(built, attr[role], build_role(role, settings))
+        except RoleUnavailable as exc:
+            built.problems.append(RoleProblem(role, engine, str(exc)))
+        except Exception as exc:  # a broken engine must not take the session down
+            built.problems.append(RoleProblem(role, engine, f"failed to start: {exc}"))
+    return built
+
+
+# ------------------------------------------------------------- fake factories
+def _fake_chat(settings: Settings) -> roles.Chat:
+    from app.core.fakes import FakeChat
+
+    return FakeChat()
+
+
+def _fake_asr(settings: Settings) -> roles.Transcriber:
+    from app.core.fakes import FakeTranscriber
+
+    return FakeTranscriber()
+
+
+def _fake_vad(settings: Settings) -> roles.VoiceActivity:
+    from app.core.fakes import FakeVoiceActivity
+
+    return FakeVoiceActivity(start_ms=settings.vad.start_ms, stop_ms=settings.vad.stop_ms)
+
+
+def _fake_tts(settings: Settings) -> roles.Synthesizer:
+    from app.core.fakes import FakeSynthesizer
+
+    return FakeSynthesizer()
+
+
+def _fake_sink(settings: Settings) -> roles.AudioSink:
+    from app.core.fakes import FakeAudioSink
+
+    return FakeAudioSink()
