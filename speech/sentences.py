@@ -48,8 +48,8 @@ class SentenceSplitter:
             last_word = before[-1].lower().rstrip(".") if before else ""
             if match.group(1) == "." and last_word in _ABBREVIATIONS:
                 continue
-            if match.group(1) == "." and last_word.isdigit() and len(last_word) <= 2:
-                continue  # "1. first step" numbering
+            if match.group(1) == "." and len(before) == 1 and last_word.isdigit():
+                continue  # "1. first step": a list number, not a sentence
             return match.end(1)
         return None
 

@@ -21,7 +21,7 @@ from app.core import roles
 # role -> engine name -> "module:factory"; each factory takes the Settings
 ENGINES: dict[str, dict[str, str]] = {
     "chat": {
-        "openai": "dialog.llm.openai_chat:build",
+        "openai": "app.core.registry:_openai_chat",
         "fake": "app.core.registry:_fake_chat",
     },
     "asr": {
@@ -128,6 +128,13 @@ def build_roles(settings: Settings, only: tuple[str, ...] = tuple(ENGINES)) -> R
         except Exception as exc:  # a broken engine must not take the session down
             built.problems.append(RoleProblem(role, engine, f"failed to start: {exc}"))
     return built
+
+
+# ------------------------------------------------------------ real factories
+def _openai_chat(settings: Settings) -> roles.Chat:
+    from dialog.llm.openai_chat import OpenAIChat
+
+    return OpenAIChat(settings.llm)
 
 
 # ------------------------------------------------------------- fake factories

@@ -1,0 +1,90 @@
+"""The ``dhuman`` command: the GUI by default, and tools for the terminal."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from app.config.settings import Settings, load_settings
+from app.config.yaml_source import ConfigError
+from dialog.persona import Persona, load_persona
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from app.cli import chat_cmd, config_cmd, doctor_cmd, models_cmd
+
+    parser = argparse.ArgumentParser(
+        prog="dhuman",
+        description="dhuman, a digital human you can talk to. Without a command, opens the app.",
+    )
+    parser.add_argument("--persona", help="bundled persona name or a persona .yaml file")
+    parser.add_argument("--language", choices=["en", "ko"], help="conversation and UI language")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    chat_cmd.add_parser(sub)
+    config_cmd.add_parser(sub)
+    doctor_cmd.add_parser(sub)
+    models_cmd.add_parser(sub)
+    return parser
+
+
+def load_settings_or_explain(err: TextIO) -> Settings | None:
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        err.write(f"dhuman: the settings are not valid:\n{exc}\n")
+        err.write("Fix the file, or start over with: dhuman config reset\n")
+        return None
+
+
+def choose_persona(name: str, err: TextIO) -> tuple[Persona, str | None]:
+    """The requested persona, or the bundled default with a warning if it is broken."""
+    try:
+        return load_persona(name), None
+    except ConfigError as exc:
+        warning = f"The persona {name!r} could not be loaded, using the default guide:\n{exc}"
+        err.write(f"dhuman: {warning}\n")
+        return load_persona("default"), warning
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if args.command == "config":
+        from app.cli import config_cmd
+
+        return config_cmd.run(args, sys.stdout, sys.stderr)
+    if args.command == "models":
+        from app.cli import models_cmd
+
+        return models_cmd.run(args, sys.stdout)
+    settings = load_settings_or_explain(sys.stderr)
+    if settings is None:
+        return 2
+    if args.language:
+        settings.general.language = args.language
+    if args.persona:
+        settings.general.persona = args.persona
+    if args.command == "doctor":
+        from app.cli import doctor_cmd
+
+        return doctor_cmd.run(settings, sys.stdout)
+    persona, warning = choose_persona(settings.general.persona, sys.stderr)
+    if args.command == "chat":
+        from app.cli import chat_cmd
+
+        return chat_cmd.run(args, settings, persona, sys.stdin, sys.stdout, sys.stderr)
+    from app.gui.launch import run_gui  # Qt is loaded only when the window is wanted
+
+    return run_gui(settings, persona, startup_warning=warning)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
