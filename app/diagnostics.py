@@ -140,7 +140,12 @@ def check_audio(settings: Settings) -> list[Check]:
                 Check(
                     "audio",
                     "fail",
-                    f"no {what} ({kind} device {wanted or 'default'}: {exc})",
+                    f"no {what}: "
+                    + (
+                        f"{kind} device {wanted!r} not found ({exc})"
+                        if wanted
+                        else f"this machine has no default {kind} device"
+                    ),
                     f"connect a {what}, or choose one: "
                     f"`dhuman config set audio.{kind}_device NAME`",
                 )

@@ -103,11 +103,12 @@ def test_broken_persona_falls_back_to_the_default_with_a_precise_error(tmp_path:
 @pytest.mark.slow
 def test_doctor_reports_this_machine(tmp_path: Path) -> None:
     with OpenAIServer(models=["test-model"]) as server:
-        result = dhuman(["doctor"], tmp_path, DHUMAN_LLM__BASE_URL=server.base_url,
+        base_url = server.base_url
+        result = dhuman(["doctor"], tmp_path, DHUMAN_LLM__BASE_URL=base_url,
                         DHUMAN_LLM__MODEL="test-model")
     out = result.stdout
     assert "PySide6 6.11.3" in out
-    assert f"{server.base_url} serves test-model" in out
+    assert f"{base_url} serves test-model" in out
     assert "checks:" in out
     down = dhuman(["doctor"], tmp_path, DHUMAN_LLM__BASE_URL="http://127.0.0.1:9/v1")
     assert down.returncode == 1
