@@ -22,16 +22,16 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.config.settings import LlmSettings  # noqa: E402
-from app.core import events as ev  # noqa: E402
-from app.core.fakes import FakeAudioSink, FakeChat, FakeSynthesizer, FakeTranscriber  # noqa: E402
-from app.core.registry import Roles  # noqa: E402
-from app.core.session import Session  # noqa: E402
-from app.core.types import ChatMessage  # noqa: E402
-from dialog.llm.openai_chat import OpenAIChat  # noqa: E402
-from dialog.persona import load_persona  # noqa: E402
-from tests.support.events import EventLog  # noqa: E402
-from tests.support.openai_server import OpenAIServer  # noqa: E402
+from app.config.settings import LlmSettings
+from app.core import events as ev
+from app.core.fakes import FakeAudioSink, FakeChat, FakeSynthesizer, FakeTranscriber
+from app.core.registry import Roles
+from app.core.session import Session
+from app.core.types import ChatMessage
+from dialog.llm.openai_chat import OpenAIChat
+from dialog.persona import load_persona
+from tests.support.events import EventLog
+from tests.support.openai_server import OpenAIServer
 
 REPLY = "The pharmacy is on the first floor. It opens at nine in the morning."
 
@@ -107,8 +107,12 @@ def real_client(turns: int) -> None:
             through.append((first.ts - started) * 1000)
         session.close()
     print(f"\n[2] time to first token, local SSE server (20 ms server delay), {turns} turns")
-    print(f"  bare openai client      p50 {pct(bare_ms, 50):6.1f} ms  p95 {pct(bare_ms, 95):6.1f} ms")
-    print(f"  through the session     p50 {pct(through, 50):6.1f} ms  p95 {pct(through, 95):6.1f} ms")
+    print(
+        f"  bare openai client      p50 {pct(bare_ms, 50):6.1f} ms  p95 {pct(bare_ms, 95):6.1f} ms"
+    )
+    print(
+        f"  through the session     p50 {pct(through, 50):6.1f} ms  p95 {pct(through, 95):6.1f} ms"
+    )
     ratio = statistics.median(through) / statistics.median(bare_ms)
     print(f"  ratio session/bare (p50) {ratio:.2f}")
 

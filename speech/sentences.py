@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 
 # . ! ? … and their full-width forms; Korean sentences end with the same marks
-_END = re.compile(r"([.!?…。！？]+[\"'”’)\]]*)(\s+)")  # noqa: RUF001
-_CLAUSE = re.compile(r"([,;:，、]+)(\s+)")  # noqa: RUF001
+_END = re.compile(r"([.!?…。！？]+[\"'”’)\]]*)(\s+)")
+_CLAUSE = re.compile(r"([,;:，、]+)(\s+)")
 # "Dr. Kim", "e.g. this": a period after these does not end a sentence
 _ABBREVIATIONS = frozenset(
     {"mr", "mrs", "ms", "dr", "prof", "st", "vs", "etc", "e.g", "i.e", "no", "approx", "dept"}

@@ -14,24 +14,40 @@ from tests.support.openai_server import OpenAIServer
 REPO = Path(__file__).resolve().parents[2]
 
 
-def dhuman(args: list[str], tmp_path: Path, stdin: str = "", timeout: float = 60,
-           **env: str) -> subprocess.CompletedProcess[str]:
+def dhuman(
+    args: list[str], tmp_path: Path, stdin: str = "", timeout: float = 60, **env: str
+) -> subprocess.CompletedProcess[str]:
     environ = {k: v for k, v in os.environ.items() if not k.startswith("DHUMAN_")}
-    environ |= {"DHUMAN_CONFIG_DIR": str(tmp_path / "config"),
-                "DHUMAN_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": str(REPO)}
+    environ |= {
+        "DHUMAN_CONFIG_DIR": str(tmp_path / "config"),
+        "DHUMAN_CACHE_DIR": str(tmp_path / "cache"),
+        "PYTHONPATH": str(REPO),
+    }
     environ |= env
-    return subprocess.run([sys.executable, "-m", "app.cli.main", *args], input=stdin,
-                          capture_output=True, text=True, timeout=timeout, env=environ, cwd=REPO)
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli.main", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=environ,
+        cwd=REPO,
+    )
 
 
 def test_chat_streams_a_conversation_from_an_openai_compatible_server(tmp_path: Path) -> None:
     def script(messages: list[dict[str, str]]) -> str:
         last = messages[-1]["content"]
-        return "The pharmacy is on the first floor." if "pharmacy" in last else "Goodbye, take care."
+        return (
+            "The pharmacy is on the first floor." if "pharmacy" in last else "Goodbye, take care."
+        )
 
     with OpenAIServer(script=script, token_delay=0.01) as server:
-        result = dhuman(["chat", "--base-url", server.base_url, "--model", "test-model"],
-                        tmp_path, stdin="Where is the pharmacy?\nThanks, bye\n\n")
+        result = dhuman(
+            ["chat", "--base-url", server.base_url, "--model", "test-model"],
+            tmp_path,
+            stdin="Where is the pharmacy?\nThanks, bye\n\n",
+        )
         assert result.returncode == 0, result.stderr
         assert "Hana> The pharmacy is on the first floor." in result.stdout
         assert "Hana> Goodbye, take care." in result.stdout
@@ -47,16 +63,22 @@ def test_chat_streams_a_conversation_from_an_openai_compatible_server(tmp_path: 
 
 def test_chat_in_korean(tmp_path: Path) -> None:
     with OpenAIServer(reply="약국은 1층에 있습니다.") as server:
-        result = dhuman(["--language", "ko", "chat", "--base-url", server.base_url,
-                         "--no-greeting"], tmp_path, stdin="약국이 어디예요?\n\n")
+        result = dhuman(
+            ["--language", "ko", "chat", "--base-url", server.base_url, "--no-greeting"],
+            tmp_path,
+            stdin="약국이 어디예요?\n\n",
+        )
     assert result.returncode == 0, result.stderr
     assert "하나> 약국은 1층에 있습니다." in result.stdout
     assert server.chat_requests[0].messages[0]["content"].startswith("당신은")
 
 
 def test_chat_with_the_server_down_says_so_and_goes_on(tmp_path: Path) -> None:
-    result = dhuman(["chat", "--base-url", "http://127.0.0.1:9/v1", "--no-greeting"],
-                    tmp_path, stdin="hello\nstill there?\n\n")
+    result = dhuman(
+        ["chat", "--base-url", "http://127.0.0.1:9/v1", "--no-greeting"],
+        tmp_path,
+        stdin="hello\nstill there?\n\n",
+    )
     assert result.returncode == 0
     assert "Traceback" not in result.stderr
     assert result.stderr.count("[chat]") == 2
@@ -66,8 +88,12 @@ def test_chat_with_the_server_down_says_so_and_goes_on(tmp_path: Path) -> None:
 
 def test_chat_with_a_slow_server_times_out_clearly(tmp_path: Path) -> None:
     with OpenAIServer(reply="late", hang=True) as server:
-        result = dhuman(["chat", "--base-url", server.base_url, "--no-greeting"], tmp_path,
-                        stdin="hello\n\n", DHUMAN_LLM__FIRST_TOKEN_TIMEOUT_S="1")
+        result = dhuman(
+            ["chat", "--base-url", server.base_url, "--no-greeting"],
+            tmp_path,
+            stdin="hello\n\n",
+            DHUMAN_LLM__FIRST_TOKEN_TIMEOUT_S="1",
+        )
     assert result.returncode == 0
     assert "[chat]" in result.stderr and "Traceback" not in result.stderr
 
@@ -93,8 +119,11 @@ def test_broken_persona_falls_back_to_the_default_with_a_precise_error(tmp_path:
     persona = tmp_path / "mine.yaml"
     persona.write_text("schema: 1\nid: mine\nname: {en: Max}\nlanguages: [fr]\n")
     with OpenAIServer(reply="Hi.") as server:
-        result = dhuman(["--persona", str(persona), "chat", "--base-url", server.base_url,
-                         "--no-greeting"], tmp_path, stdin="hi\n\n")
+        result = dhuman(
+            ["--persona", str(persona), "chat", "--base-url", server.base_url, "--no-greeting"],
+            tmp_path,
+            stdin="hi\n\n",
+        )
     assert result.returncode == 0
     assert f"{persona}:4: languages.0" in result.stderr
     assert "Hana> Hi." in result.stdout
@@ -104,8 +133,9 @@ def test_broken_persona_falls_back_to_the_default_with_a_precise_error(tmp_path:
 def test_doctor_reports_this_machine(tmp_path: Path) -> None:
     with OpenAIServer(models=["test-model"]) as server:
         base_url = server.base_url
-        result = dhuman(["doctor"], tmp_path, DHUMAN_LLM__BASE_URL=base_url,
-                        DHUMAN_LLM__MODEL="test-model")
+        result = dhuman(
+            ["doctor"], tmp_path, DHUMAN_LLM__BASE_URL=base_url, DHUMAN_LLM__MODEL="test-model"
+        )
     out = result.stdout
     assert "PySide6 6.11.3" in out
     assert f"{base_url} serves test-model" in out

@@ -18,7 +18,11 @@ def test_abbreviations_and_numbering_do_not_end_sentences() -> None:
 
 def test_korean_sentences_split_on_their_endings() -> None:
     text = "안녕하세요. 약국은 1층에 있습니다! 더 궁금한 점이 있으신가요?"
-    assert split_sentences(text) == ["안녕하세요.", "약국은 1층에 있습니다!", "더 궁금한 점이 있으신가요?"]
+    assert split_sentences(text) == [
+        "안녕하세요.",
+        "약국은 1층에 있습니다!",
+        "더 궁금한 점이 있으신가요?",
+    ]
 
 
 def test_a_long_run_on_is_cut_at_a_clause_so_speech_can_start() -> None:

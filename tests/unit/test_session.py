@@ -60,7 +60,9 @@ def running() -> Iterator[list[Session]]:
         s.close()
 
 
-def test_spoken_turn_yields_the_full_timeline_in_order(log: EventLog, running: list[Session]) -> None:
+def test_spoken_turn_yields_the_full_timeline_in_order(
+    log: EventLog, running: list[Session]
+) -> None:
     chat = FakeChat("The pharmacy is on the first floor. It opens at nine.", first_token_delay=0.05)
     session = make_session(log, chat)
     running.append(session)

@@ -52,5 +52,5 @@ def test_set_and_save_round_trip_atomically(tmp_path: Path) -> None:
     assert not [p for p in path.parent.iterdir() if p.name.startswith(".settings-")]
     with pytest.raises(ConfigError, match="no field 'modle'"):
         set_value(s, "llm.modle", "x")
-    with pytest.raises(ConfigError, match="llm.temperature"):
+    with pytest.raises(ConfigError, match=r"llm\.temperature"):
         set_value(s, "llm.temperature", "9")
