@@ -76,14 +76,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         from app.cli import doctor_cmd
 
         return doctor_cmd.run(settings, sys.stdout)
-    persona, warning = choose_persona(settings.general.persona, sys.stderr)
     if args.command == "chat":
         from app.cli import chat_cmd
 
+        persona, _ = choose_persona(settings.general.persona, sys.stderr)
         return chat_cmd.run(args, settings, persona, sys.stdin, sys.stdout, sys.stderr)
     from app.gui.launch import run_gui  # Qt is loaded only when the window is wanted
 
-    return run_gui(settings, persona, startup_warning=warning)
+    # a broken persona is reported in the window's notice bar and the default is used
+    return run_gui(settings)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,106 @@
+"""Start the desktop app: roles, session, main window, Qt event loop, clean shutdown."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+from collections.abc import Callable
+
+from PySide6.QtCore import QByteArray, QSettings, QTimer
+from PySide6.QtWidgets import QApplication
+
+from app.config.settings import Settings
+from app.config.yaml_source import ConfigError
+from app.core.registry import Roles, build_roles
+from app.core.session import Session
+from app.gui.main_window import MainWindow
+from dialog.persona import Persona, load_persona
+
+log = logging.getLogger(__name__)
+
+GEOMETRY_KEY = "main_window/geometry"
+
+
+def window_settings() -> QSettings:
+    """Where the window remembers its geometry; nothing else is stored through Qt."""
+    return QSettings("dhuman", "dhuman")
+
+
+def restore_geometry(window: MainWindow, store: QSettings | None = None) -> bool:
+    """Put the window back where it was; False when there is nothing (valid) to restore."""
+    value = (store or window_settings()).value(GEOMETRY_KEY)
+    if isinstance(value, QByteArray | bytes) and window.restoreGeometry(QByteArray(value)):
+        return True
+    screen = window.screen().availableGeometry()
+    frame = window.frameGeometry()
+    frame.moveCenter(screen.center())
+    window.move(frame.topLeft())
+    return False
+
+
+def save_geometry(window: MainWindow, store: QSettings | None = None) -> None:
+    store = store or window_settings()
+    store.setValue(GEOMETRY_KEY, window.saveGeometry())
+    store.sync()
+
+
+def _persona_for(settings: Settings) -> tuple[Persona, str | None]:
+    """The configured persona, or the built-in one and the reason it had to be used."""
+    try:
+        return load_persona(settings.general.persona), None
+    except ConfigError as exc:
+        log.warning("persona not loaded, using the built-in default: %s", exc)
+        return load_persona("default"), str(exc)
+
+
+def _quit_on_ctrl_c(app: QApplication) -> Callable[[], None]:
+    """Ctrl+C in the terminal closes the app cleanly; returns how to undo that."""
+    try:
+        previous = signal.signal(signal.SIGINT, lambda *_: app.quit())
+    except ValueError:  # not the main thread (embedded use): leave signals alone
+        return lambda: None
+    # Python runs signal handlers only between bytecodes; wake it up now and then
+    ticker = QTimer(app)
+    ticker.timeout.connect(lambda: None)
+    ticker.start(250)
+
+    def undo() -> None:
+        ticker.stop()
+        ticker.deleteLater()
+        signal.signal(signal.SIGINT, previous)
+
+    return undo
+
+
+def run_gui(settings: Settings, persona: Persona | None = None, roles: Roles | None = None) -> int:
+    """Run the desktop app until its window closes; returns the Qt exit code."""
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
+    app.setApplicationName("dhuman")
+    app.setOrganizationName("dhuman")
+    persona_problem = None
+    if persona is None:
+        persona, persona_problem = _persona_for(settings)
+    if roles is None:
+        roles = build_roles(settings)
+    language = settings.general.language
+    session = Session(roles, persona, language=language)
+    window = MainWindow(session, persona, language)
+    if persona_problem:
+        fallback = window.texts("notice.persona_fallback")
+        window.show_notice("persona", f"{persona_problem}\n{fallback}")
+    restore_geometry(window)
+    undo_ctrl_c = _quit_on_ctrl_c(app)
+    try:
+        session.start(greet=True)
+        window.show()
+        window.raise_()
+        window.activateWindow()
+        return app.exec()
+    finally:
+        undo_ctrl_c()
+        save_geometry(window)
+        window.bridge.detach()
+        session.close()
+        window.deleteLater()

@@ -1,0 +1,98 @@
+"""The GUI's own words in English and Korean: a tiny dict-based translation helper.
+
+Persona lines (name, disclosure, greeting) come from the persona file; these are
+only the shell's labels. English is complete and the fallback for any key or
+language that is missing, so a half-translated string never shows as a key.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+LANGUAGES: Final = ("en", "ko")
+
+_EN: Final[dict[str, str]] = {
+    "window.title": "dhuman — {name}",
+    "disclosure.badge": "AI",
+    "disclosure.tooltip": "This notice stays on screen for the whole conversation.",
+    "captions.title": "Conversation",
+    "captions.empty": "The conversation appears here as captions.",
+    "captions.you": "You",
+    "captions.stopped": "stopped",
+    "captions.hearing": "listening…",
+    "input.placeholder": "Type a message and press Enter",
+    "input.send": "Send",
+    "input.send.tooltip": "Send the message (Enter)",
+    "input.stop": "Stop",
+    "input.stop.tooltip": "Stop the reply now (Esc)",
+    "mode.idle": "Waiting",
+    "mode.listening": "Listening",
+    "mode.thinking": "Thinking",
+    "mode.speaking": "Speaking",
+    "stage.accessible": "Avatar of {name}, {mode}",
+    "notice.dismiss": "Dismiss",
+    "notice.persona_fallback": "Using the built-in persona instead.",
+    "role.chat": "Language model",
+    "role.asr": "Speech recognition",
+    "role.vad": "Voice detection",
+    "role.tts": "Speech synthesis",
+    "role.sink": "Audio output",
+    "role.persona": "Persona",
+    "role.other": "Notice",
+}
+
+_KO: Final[dict[str, str]] = {
+    "window.title": "dhuman — {name}",
+    "disclosure.badge": "AI",
+    "disclosure.tooltip": "이 안내는 대화하는 동안 항상 화면에 표시됩니다.",
+    "captions.title": "대화",
+    "captions.empty": "대화 내용이 여기에 자막으로 표시됩니다.",
+    "captions.you": "나",
+    "captions.stopped": "중단됨",
+    "captions.hearing": "듣는 중…",
+    "input.placeholder": "메시지를 입력하고 Enter를 누르세요",
+    "input.send": "보내기",
+    "input.send.tooltip": "메시지 보내기 (Enter)",
+    "input.stop": "멈추기",
+    "input.stop.tooltip": "지금 대답을 멈춥니다 (Esc)",
+    "mode.idle": "대기 중",
+    "mode.listening": "듣는 중",
+    "mode.thinking": "생각 중",
+    "mode.speaking": "말하는 중",
+    "stage.accessible": "{name} 아바타, {mode}",
+    "notice.dismiss": "닫기",
+    "notice.persona_fallback": "대신 기본 페르소나를 사용합니다.",
+    "role.chat": "언어 모델",
+    "role.asr": "음성 인식",
+    "role.vad": "음성 감지",
+    "role.tts": "음성 합성",
+    "role.sink": "오디오 출력",
+    "role.persona": "페르소나",
+    "role.other": "알림",
+}
+
+CATALOG: Final[dict[str, dict[str, str]]] = {"en": _EN, "ko": _KO}
+
+
+class Texts:
+    """UI strings for one language: ``texts("mode.listening")``, ``texts("window.title", name=x)``.
+
+    Unknown languages fall back to English.
+    """
+
+    def __init__(self, language: str) -> None:
+        self.language = language if language in CATALOG else "en"
+        self._table = CATALOG[self.language]
+
+    def __call__(self, key: str, **fields: object) -> str:
+        template = self._table.get(key) or _EN[key]  # a key missing in English is a bug
+        return template.format(**fields) if fields else template
+
+    def role(self, role: str) -> str:
+        """A person's name for a session role (``chat`` -> "Language model")."""
+        key = f"role.{role}"
+        return self(key) if key in _EN else self("role.other")
+
+
+def texts_for(language: str) -> Texts:
+    return Texts(language)
