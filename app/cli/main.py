@@ -14,7 +14,7 @@ from dialog.persona import Persona, load_persona
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from app.cli import chat_cmd, config_cmd, doctor_cmd, models_cmd
+    from app.cli import chat_cmd, config_cmd, doctor_cmd, models_cmd, say_cmd, transcribe_cmd
 
     parser = argparse.ArgumentParser(
         prog="dhuman",
@@ -28,6 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
     config_cmd.add_parser(sub)
     doctor_cmd.add_parser(sub)
     models_cmd.add_parser(sub)
+    say_cmd.add_parser(sub)
+    transcribe_cmd.add_parser(sub)
     return parser
 
 
@@ -76,6 +78,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from app.cli import doctor_cmd
 
         return doctor_cmd.run(settings, sys.stdout)
+    if args.command in ("say", "transcribe"):
+        from app.cli import say_cmd, transcribe_cmd
+
+        if args.command == "say":
+            return say_cmd.run(args, settings, sys.stdout, sys.stderr)
+        return transcribe_cmd.run(args, settings, sys.stdout, sys.stderr)
     if args.command == "chat":
         from app.cli import chat_cmd
 

@@ -1,0 +1,1 @@
+"""Speech synthesis engines (the ``Synthesizer`` role)."""

