@@ -60,6 +60,8 @@ class TtsSettings(Section):
 
 class VadSettings(Section):
     engine: str = "silero"
+    # "elderly" waits longer before deciding a slow speaker has finished
+    preset: Literal["default", "elderly"] = "default"
     start_ms: int = Field(200, ge=0)
     stop_ms: int = Field(500, ge=0)
 
