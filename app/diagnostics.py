@@ -211,8 +211,11 @@ def check_llm(settings: Settings, timeout: float = 3.0) -> list[Check]:
     from dialog.llm.api_key import PLACEHOLDER_API_KEY, resolve_api_key
 
     llm = settings.llm
-    if llm.engine != "openai":
+    if llm.engine not in ("openai", "auto"):
         return [Check("llm", "ok", f"engine {llm.engine}")]
+    # with "auto" the avatar still answers from the knowledge base: degraded, not broken
+    away: Status = "warn" if llm.engine == "auto" else "fail"
+    faq = " (answering from the knowledge base only until it is)" if away == "warn" else ""
     client = openai.OpenAI(
         base_url=llm.base_url,
         api_key=resolve_api_key(llm) or PLACEHOLDER_API_KEY,
@@ -234,8 +237,8 @@ def check_llm(settings: Settings, timeout: float = 3.0) -> list[Check]:
         return [
             Check(
                 "llm",
-                "fail",
-                f"cannot reach {llm.base_url}",
+                away,
+                f"cannot reach {llm.base_url}{faq}",
                 "start your server (Ollama: `ollama serve`) or "
                 "`dhuman config set llm.base_url URL`",
             )

@@ -35,7 +35,8 @@ class GeneralSettings(Section):
 
 
 class LlmSettings(Section):
-    engine: str = "openai"
+    # auto: the server below, and answers from the knowledge base while it is unreachable
+    engine: str = "auto"
     base_url: str = "http://127.0.0.1:11434/v1"
     model: str = "llama3.2"
     # the name of the environment variable holding the key; the OS keyring is asked next

@@ -21,7 +21,9 @@ from app.core import roles
 # role -> engine name -> "module:factory"; each factory takes the Settings
 ENGINES: dict[str, dict[str, str]] = {
     "chat": {
+        "auto": "app.core.registry:_auto_chat",
         "openai": "app.core.registry:_openai_chat",
+        "faq": "dialog.llm.faq_chat:build",
         "fake": "app.core.registry:_fake_chat",
     },
     "asr": {
@@ -135,6 +137,21 @@ def _openai_chat(settings: Settings) -> roles.Chat:
     from dialog.llm.openai_chat import OpenAIChat
 
     return OpenAIChat(settings.llm)
+
+
+def _auto_chat(settings: Settings) -> roles.Chat:
+    """The configured server, falling back to answers from the knowledge base."""
+    from dialog.llm.auto_chat import AutoChat
+    from dialog.llm.faq_chat import NOTICE
+    from dialog.llm.faq_chat import build as build_faq
+    from dialog.llm.openai_chat import OpenAIChat
+
+    language = settings.general.language
+    return AutoChat(
+        OpenAIChat(settings.llm),
+        make_fallback=lambda: build_faq(settings),
+        notice=lambda: NOTICE.get(language, NOTICE["en"]),
+    )
 
 
 # ------------------------------------------------------------- fake factories

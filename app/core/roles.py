@@ -63,6 +63,14 @@ class Chat(Protocol):
 
 
 @runtime_checkable
+class NoticeSource(Protocol):
+    """A role that can change how it works mid-session (e.g. a chat that fell back to FAQ
+    mode) and says so; the session turns each message into a Notice event."""
+
+    def pop_notices(self) -> list[str]: ...
+
+
+@runtime_checkable
 class Synthesizer(Protocol):
     sample_rate: int
 

@@ -23,6 +23,7 @@ from app.core.async_bridge import iterate_in_thread
 from app.core.event_queue import PriorityEventQueue
 from app.core.listening import UtteranceCollector
 from app.core.registry import Roles
+from app.core.roles import NoticeSource
 from app.core.timeline import TimelineRecorder
 from app.core.types import ChatMessage, FloatArray, SpeechChunk, Viseme
 from dialog.persona import Persona
@@ -320,6 +321,7 @@ class Session:
         except asyncio.CancelledError:
             raise
         except Exception as exc:
+            self._chat_notices(turn_id)
             # the session goes on: say so, speak a short fallback line, keep listening
             log.warning("chat failed: %s", exc)
             self._emit(ev.Notice(role="chat", turn_id=turn_id, message=str(exc)))
@@ -327,8 +329,14 @@ class Session:
             fallback = self.persona.fallback.get(self.language)
             await self._queue_sentences(turn_id, [fallback], sentences, count)
             return []
+        self._chat_notices(turn_id)
         await self._queue_sentences(turn_id, splitter.flush(), sentences, count)
         return reply
+
+    def _chat_notices(self, turn_id: int) -> None:
+        if isinstance(self.roles.chat, NoticeSource):
+            for message in self.roles.chat.pop_notices():
+                self._emit(ev.Notice(role="chat", turn_id=turn_id, message=message))
 
     async def _queue_sentences(
         self, turn_id: int, found: list[str], sentences: asyncio.Queue[str | None], count: int

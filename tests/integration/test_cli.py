@@ -78,6 +78,7 @@ def test_chat_with_the_server_down_says_so_and_goes_on(tmp_path: Path) -> None:
         ["chat", "--base-url", "http://127.0.0.1:9/v1", "--no-greeting"],
         tmp_path,
         stdin="hello\nstill there?\n\n",
+        DHUMAN_LLM__ENGINE="openai",
     )
     assert result.returncode == 0
     assert "Traceback" not in result.stderr
@@ -140,7 +141,32 @@ def test_doctor_reports_this_machine(tmp_path: Path) -> None:
     assert "PySide6 6.11.3" in out
     assert f"{base_url} serves test-model" in out
     assert "checks:" in out
-    down = dhuman(["doctor"], tmp_path, DHUMAN_LLM__BASE_URL="http://127.0.0.1:9/v1")
+    down = dhuman(
+        ["doctor"],
+        tmp_path,
+        DHUMAN_LLM__BASE_URL="http://127.0.0.1:9/v1",
+        DHUMAN_LLM__ENGINE="openai",
+    )
     assert down.returncode == 1
     assert "cannot reach http://127.0.0.1:9/v1" in down.stdout
     assert "fix:" in down.stdout
+
+
+@pytest.mark.slow
+def test_auto_engine_answers_from_the_knowledge_base_while_the_server_is_down(
+    tmp_path: Path,
+) -> None:
+    result = dhuman(
+        ["chat", "--base-url", "http://127.0.0.1:9/v1", "--no-greeting"],
+        tmp_path,
+        stdin="Where can I park my car?\n주차장은 어디에 있나요?\n\n",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    # said once, not on every turn
+    assert result.stderr.count("answering only from the hospital") == 1
+    assert "http://127.0.0.1:9/v1" in result.stderr
+    replies = [line for line in result.stdout.splitlines() if "Hana>" in line]
+    assert len(replies) == 2
+    assert "park" in replies[0].lower()
+    assert "주차" in replies[1]
