@@ -158,9 +158,45 @@ class FasterWhisperTranscriber:
             vad_filter=self.options.vad_filter,
         )
         # segments is a lazy generator: the decoding happens here
-        text = " ".join(s.text.strip() for s in segments if s.text.strip())
+        text = collapse_repetitions(" ".join(s.text.strip() for s in segments if s.text.strip()))
         probs = [(str(code), float(p)) for code, p in info.all_language_probs or []]
         return text, str(info.language), float(info.language_probability), probs
+
+
+def collapse_repetitions(text: str, keep: int = 2, longest: int = 4) -> str:
+    """Cut Whisper's hallucination loops ("쪼는 쪼는 쪼는 ..." sixty times) down to ``keep``.
+
+    A run of the same 1..``longest``-word phrase repeated more than ``keep`` times in a
+    row is never what a person said to a kiosk; passing it on would make the avatar
+    answer nonsense. Natural short repeats ("no, no") are left alone.
+    """
+    words = text.split()
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        run = _repeated_run(words, i, keep, longest)
+        if run is None:
+            out.append(words[i])
+            i += 1
+        else:
+            size, repeats = run
+            out += words[i : i + size] * keep
+            i += size * repeats
+    return " ".join(out)
+
+
+def _repeated_run(words: list[str], i: int, keep: int, longest: int) -> tuple[int, int] | None:
+    """(phrase length, repeats) of a phrase starting at ``i`` repeated more than ``keep``."""
+    for size in range(1, longest + 1):
+        phrase = words[i : i + size]
+        if len(phrase) < size:
+            return None
+        repeats = 1
+        while words[i + repeats * size : i + (repeats + 1) * size] == phrase:
+            repeats += 1
+        if repeats > keep:
+            return size, repeats
+    return None
 
 
 def load_transcriber(

@@ -86,3 +86,14 @@ def test_unreadable_model_folder_becomes_role_unavailable(
     monkeypatch.setattr(ModelManager, "resolve", lambda self, model_id, *a, **k: tmp_path)
     with pytest.raises(RoleUnavailable, match="models pull --force"):
         faster_whisper_asr.build(Settings())
+
+
+def test_hallucination_loops_are_collapsed_but_natural_repeats_kept() -> None:
+    from speech.asr.faster_whisper_asr import collapse_repetitions
+
+    assert collapse_repetitions(" ".join(["쪼는"] * 60)) == "쪼는 쪼는"
+    looped = "I said " + "thank you " * 12 + "very much"
+    assert collapse_repetitions(looped) == "I said thank you thank you very much"
+    assert collapse_repetitions("no, no, I mean the pharmacy") == "no, no, I mean the pharmacy"
+    assert collapse_repetitions("저는 서울에 살고 있습니다.") == "저는 서울에 살고 있습니다."
+    assert collapse_repetitions("") == ""
