@@ -23,6 +23,7 @@ from app.config.settings import Settings
 from app.core.registry import RoleUnavailable
 from app.core.roles import AudioCallback
 from app.core.types import FloatArray
+from speech.audio_devices import device_arg, load_sounddevice
 
 _LOG = logging.getLogger(__name__)
 
@@ -37,22 +38,7 @@ class AudioInputUnavailable(RuntimeError):
 
 
 def _sounddevice() -> Any:
-    try:
-        import sounddevice
-    except (ImportError, OSError) as exc:  # OSError: the PortAudio library is missing
-        raise AudioInputUnavailable(
-            f"sounddevice/PortAudio cannot load ({exc}); install libportaudio2 "
-            "(Debian/Ubuntu: apt-get install libportaudio2) and pip install sounddevice"
-        ) from None
-    return sounddevice
-
-
-def _device_arg(device: str | int | None) -> int | str | None:
-    if device is None or device == "":
-        return None
-    if isinstance(device, int):
-        return device
-    return int(device) if device.strip().isdigit() else device
+    return load_sounddevice(AudioInputUnavailable)
 
 
 def _input_listing(sd: Any) -> str:
@@ -70,7 +56,7 @@ def _input_listing(sd: Any) -> str:
 def check_input_device(device: str | int | None = None) -> str:
     """The name of the input device that would be used; raises AudioInputUnavailable."""
     sd = _sounddevice()
-    wanted = _device_arg(device)
+    wanted = device_arg(device)
     try:
         info = sd.query_devices(wanted, kind="input")
         if int(info["max_input_channels"]) < 1:
@@ -156,7 +142,7 @@ class SoundDeviceSource:
         latency: float | str = 0.05,
     ) -> None:
         self._sd = _sounddevice()
-        self._device = _device_arg(device)
+        self._device = device_arg(device)
         self.on_error = on_error
         self.on_recover = on_recover
         self._retry_interval = retry_interval

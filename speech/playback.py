@@ -29,6 +29,7 @@ import numpy as np
 from app.config.settings import Settings
 from app.core.registry import RoleUnavailable
 from app.core.types import FloatArray, PlaybackReport, SpeechChunk
+from speech.audio_devices import device_arg, load_sounddevice
 
 _LOG = logging.getLogger(__name__)
 
@@ -40,26 +41,13 @@ class AudioOutputUnavailable(RoleUnavailable):
 
 
 def _sounddevice() -> Any:
-    try:
-        import sounddevice
-    except (ImportError, OSError) as exc:  # OSError: the PortAudio library is missing
-        raise AudioOutputUnavailable(
-            f"sounddevice/PortAudio cannot load ({exc}); install libportaudio2 "
-            "(Debian/Ubuntu: apt-get install libportaudio2) and pip install sounddevice"
-        ) from None
-    return sounddevice
-
-
-def _device_arg(device: str | None) -> int | str | None:
-    if device is None or device == "":
-        return None
-    return int(device) if device.strip().isdigit() else device
+    return load_sounddevice(AudioOutputUnavailable)
 
 
 def check_output_device(device: str | None = None, sample_rate: int = 22050) -> str:
     """The name of the output device that would be used; raises AudioOutputUnavailable."""
     sd = _sounddevice()
-    wanted = _device_arg(device)
+    wanted = device_arg(device)
     try:
         info = sd.query_devices(wanted, kind="output")
         sd.check_output_settings(device=wanted, channels=1, dtype="float32", samplerate=sample_rate)
@@ -94,7 +82,7 @@ class SoundDeviceSink:
         latency: float | str = "low",
     ) -> None:
         self._sd = _sounddevice()
-        self._device = _device_arg(device)
+        self._device = device_arg(device)
         self._blocksize = blocksize
         self._latency = latency
         self._stream: Any = None
