@@ -21,6 +21,19 @@ def load_sounddevice(error: type[Exception]) -> Any:
     return sounddevice
 
 
+def device_listing(sd: Any, kind: str) -> str:
+    """ "0: name; 3: name" for the devices with ``kind`` ("input"/"output") channels."""
+    try:
+        names = [
+            f"{index}: {dev['name']}"
+            for index, dev in enumerate(sd.query_devices())
+            if dev[f"max_{kind}_channels"] > 0
+        ]
+    except Exception:  # PortAudio itself is broken: the caller's message says so
+        names = []
+    return "; ".join(names) if names else "none found"
+
+
 def device_arg(device: str | int | None) -> int | str | None:
     """A device setting as PortAudio wants it: None (default), an index, or a name."""
     if device is None or device == "":

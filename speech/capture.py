@@ -23,7 +23,7 @@ from app.config.settings import Settings
 from app.core.registry import RoleUnavailable
 from app.core.roles import AudioCallback
 from app.core.types import FloatArray
-from speech.audio_devices import device_arg, load_sounddevice
+from speech.audio_devices import device_arg, device_listing, load_sounddevice
 
 _LOG = logging.getLogger(__name__)
 
@@ -41,18 +41,6 @@ def _sounddevice() -> Any:
     return load_sounddevice(AudioInputUnavailable)
 
 
-def _input_listing(sd: Any) -> str:
-    try:
-        names = [
-            f"{index}: {dev['name']}"
-            for index, dev in enumerate(sd.query_devices())
-            if dev["max_input_channels"] > 0
-        ]
-    except Exception:  # PortAudio itself is broken: say so below
-        names = []
-    return "; ".join(names) if names else "none found"
-
-
 def check_input_device(device: str | int | None = None) -> str:
     """The name of the input device that would be used; raises AudioInputUnavailable."""
     sd = _sounddevice()
@@ -64,7 +52,7 @@ def check_input_device(device: str | int | None = None) -> str:
     except Exception as exc:
         what = f"input device {wanted!r}" if wanted is not None else "a default input device"
         raise AudioInputUnavailable(
-            f"cannot use {what} ({exc}). Input devices: {_input_listing(sd)}. Connect a "
+            f"cannot use {what} ({exc}). Input devices: {device_listing(sd, 'input')}. Connect a "
             "microphone or set audio.input_device (name or index) with `dhuman config set`"
         ) from None
     return str(info["name"])

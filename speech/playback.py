@@ -29,7 +29,7 @@ import numpy as np
 from app.config.settings import Settings
 from app.core.registry import RoleUnavailable
 from app.core.types import FloatArray, PlaybackReport, SpeechChunk
-from speech.audio_devices import device_arg, load_sounddevice
+from speech.audio_devices import device_arg, device_listing, load_sounddevice
 
 _LOG = logging.getLogger(__name__)
 
@@ -52,12 +52,7 @@ def check_output_device(device: str | None = None, sample_rate: int = 22050) -> 
         info = sd.query_devices(wanted, kind="output")
         sd.check_output_settings(device=wanted, channels=1, dtype="float32", samplerate=sample_rate)
     except Exception as exc:
-        names = [
-            f"{index}: {dev['name']}"
-            for index, dev in enumerate(sd.query_devices())
-            if dev["max_output_channels"] > 0
-        ]
-        listing = "; ".join(names) if names else "none found"
+        listing = device_listing(sd, "output")
         what = f"output device {wanted!r}" if wanted is not None else "a default output device"
         raise AudioOutputUnavailable(
             f"cannot use {what} ({exc}). Output devices: {listing}. Connect speakers or "

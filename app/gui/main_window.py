@@ -14,6 +14,7 @@ renderer plugs in through :meth:`MainWindow.set_avatar_view`.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import (
@@ -140,18 +141,8 @@ class MainWindow(QMainWindow):
         self.input.setClearButtonEnabled(False)
         self.input.returnPressed.connect(self.send)
         self.input.textChanged.connect(self._update_buttons)
-        self.send_button = QPushButton(t("input.send"))
-        self.send_button.setObjectName("sendButton")
-        self.send_button.setToolTip(t("input.send.tooltip"))
-        self.send_button.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.send_button.setAutoDefault(False)
-        self.send_button.clicked.connect(self.send)
-        self.stop_button = QPushButton(t("input.stop"))
-        self.stop_button.setObjectName("stopButton")
-        self.stop_button.setToolTip(t("input.stop.tooltip"))
-        self.stop_button.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.stop_button.setAutoDefault(False)
-        self.stop_button.clicked.connect(self.stop)
+        self.send_button = self._button("sendButton", "input.send", self.send)
+        self.stop_button = self._button("stopButton", "input.stop", self.stop)
         inputs.addWidget(self.input, 1)
         inputs.addWidget(self.send_button)
         inputs.addWidget(self.stop_button)
@@ -192,6 +183,16 @@ class MainWindow(QMainWindow):
         view.show()
         if isinstance(view, ModeView):
             view.set_mode(self._mode)
+
+    def _button(self, name: str, text_key: str, slot: Callable[[], None]) -> QPushButton:
+        """A push button labelled and explained in the window's language."""
+        button = QPushButton(self.texts(text_key))
+        button.setObjectName(name)
+        button.setToolTip(self.texts(f"{text_key}.tooltip"))
+        button.setCursor(Qt.CursorShape.PointingHandCursor)
+        button.setAutoDefault(False)
+        button.clicked.connect(slot)
+        return button
 
     def send(self) -> None:
         """Send what is typed (Enter or the Send button) as the visitor's turn."""
