@@ -246,10 +246,11 @@ class Session:
             )
             return
         self._set_mode(ev.AvatarMode.THINKING, turn_id)
-        language = None if self.language == "auto" else self.language
         try:
+            # no language: the transcriber applies its own setting (asr.language, fixed or
+            # detected); the conversation language must not force English on a Korean speaker
             transcript = await asyncio.to_thread(
-                transcriber.transcribe, audio, self._input_rate, language
+                transcriber.transcribe, audio, self._input_rate, None
             )
         except Exception as exc:
             log.exception("transcription failed")
