@@ -74,8 +74,22 @@ class AudioSettings(Section):
 
 
 class CameraSettings(Section):
+    # privacy by default: no camera until the operator turns it on for a profile
     enabled: bool = False
+    # a device index ("0"), a video file path or a URL (http MJPEG, rtsp)
     source: str = "0"
+    fps: float = Field(30.0, gt=0, le=120)
+    width: int = Field(640, ge=64)
+    height: int = Field(480, ge=48)
+    # emotion estimation is a separate opt-in on top of the camera, shown on screen
+    affect_enabled: bool = False
+
+
+class SafetySettings(Section):
+    """Crisis lines spoken by the protocol; the protocol itself cannot be switched off."""
+
+    crisis_line_ko: str = "109"
+    crisis_line_en: str = "988"
 
 
 class AvatarSettings(Section):
@@ -96,6 +110,7 @@ class Settings(Section):
     vad: VadSettings = Field(default_factory=VadSettings)  # type: ignore[arg-type]
     audio: AudioSettings = Field(default_factory=AudioSettings)  # type: ignore[arg-type]
     camera: CameraSettings = Field(default_factory=CameraSettings)  # type: ignore[arg-type]
+    safety: SafetySettings = Field(default_factory=SafetySettings)  # type: ignore[arg-type]
     avatar: AvatarSettings = Field(default_factory=AvatarSettings)  # type: ignore[arg-type]
     models: ModelSettings = Field(default_factory=ModelSettings)  # type: ignore[arg-type]
 
