@@ -112,7 +112,13 @@ def build_role(role: str, settings: Settings) -> Any:
     return factory(settings)
 
 
-def build_roles(settings: Settings, only: tuple[str, ...] = tuple(ENGINES)) -> Roles:
+def build_roles(
+    settings: Settings,
+    only: tuple[str, ...] = tuple(ENGINES),
+    on_role: Callable[[str, str], None] | None = None,
+) -> Roles:
+    """Every role in ``only``; ``on_role(role, title)`` is told before each one starts
+    (loading a model can take seconds, so a window can say what it is waiting for)."""
     built = Roles()
     attr = {
         "chat": "chat",
@@ -123,6 +129,8 @@ def build_roles(settings: Settings, only: tuple[str, ...] = tuple(ENGINES)) -> R
     }
     for role in only:
         engine = _ENGINE_SETTING[role](settings)
+        if on_role is not None:
+            on_role(role, _ROLE_TITLE.get(role, role))
         try:
             setattr(built, attr[role], build_role(role, settings))
         except RoleUnavailable as exc:

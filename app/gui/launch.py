@@ -12,9 +12,11 @@ from PySide6.QtWidgets import QApplication
 
 from app.config.settings import Settings
 from app.config.yaml_source import ConfigError
-from app.core.registry import Roles, build_roles
+from app.core.registry import Roles
 from app.core.session import Session
 from app.gui.main_window import MainWindow
+from app.gui.startup import start_roles
+from app.gui.texts import Texts
 from dialog.persona import Persona, load_persona
 
 log = logging.getLogger(__name__)
@@ -82,9 +84,11 @@ def run_gui(settings: Settings, persona: Persona | None = None, roles: Roles | N
     persona_problem = None
     if persona is None:
         persona, persona_problem = _persona_for(settings)
-    if roles is None:
-        roles = build_roles(settings)
     language = settings.general.language
+    if roles is None:
+        roles = start_roles(settings, Texts(language), persona.name.get(language))
+        if roles is None:
+            return 0  # the visitor quit while models were loading
     session = Session(roles, persona, language=language)
     window = MainWindow(session, persona, language)
     if persona_problem:

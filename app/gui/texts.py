@@ -39,6 +39,13 @@ _EN: Final[dict[str, str]] = {
     "role.sink": "Audio output",
     "role.persona": "Persona",
     "role.other": "Notice",
+    "startup.title": "Getting {name} ready",
+    "startup.role": "Starting: {what}…",
+    "startup.download": "Downloading {model}: {done} of {total} MB",
+    "startup.download_unknown": "Downloading {model}: {done} MB",
+    "startup.note": "The first start fetches the speech models; later starts are quick.",
+    "startup.quit": "Quit",
+    "startup.quit.tooltip": "Stop and close; a download resumes where it stopped next time",
 }
 
 _KO: Final[dict[str, str]] = {
@@ -69,6 +76,13 @@ _KO: Final[dict[str, str]] = {
     "role.sink": "오디오 출력",
     "role.persona": "페르소나",
     "role.other": "알림",
+    "startup.title": "{name} 준비 중",
+    "startup.role": "시작하는 중: {what}…",
+    "startup.download": "{model} 내려받는 중: {done} / {total} MB",
+    "startup.download_unknown": "{model} 내려받는 중: {done} MB",
+    "startup.note": "처음 시작할 때 음성 모델을 내려받습니다. 다음부터는 빨리 시작합니다.",
+    "startup.quit": "종료",
+    "startup.quit.tooltip": "멈추고 닫습니다. 내려받기는 다음에 이어서 합니다",
 }
 
 CATALOG: Final[dict[str, dict[str, str]]] = {"en": _EN, "ko": _KO}

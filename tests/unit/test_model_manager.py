@@ -31,6 +31,7 @@ from app.models import (
 from app.models import manager as manager_module
 from app.models.checksums import sha256_file
 from app.models.materialize import join_verified
+from app.models.progress import reporting
 from tests.support.http_file_server import FileServer
 
 FAST = DownloadOptions(timeout_s=5.0, retries=0, backoff_s=0.0, chunk_size=8 * 1024)
@@ -129,6 +130,34 @@ def test_download_verifies_places_files_and_reports_progress(
     requests = len(server.requests)
     assert manager.resolve("demo") == folder
     assert len(server.requests) == requests, "a verified cache must not be fetched again"
+
+
+def test_scoped_reporter_hears_downloads_started_deep_inside_a_factory(
+    tmp_path: Path, server: FileServer
+) -> None:
+    # engine factories resolve models without a progress argument; the window that starts
+    # them still sees the download, and a thread outside the scope sees nothing
+    serve_demo(server)
+    manager = make_manager(tmp_path, demo_catalog(server))
+    elsewhere = make_manager(tmp_path / "other", demo_catalog(server))
+    seen: list[tuple[str, int, int | None]] = []
+
+    with reporting(lambda model, done, total: seen.append((model, done, total))):
+        # another thread (another context) downloading at the same time is not reported
+        other = threading.Thread(target=elsewhere.resolve, args=("demo",))
+        other.start()
+        other.join()
+        assert (elsewhere.folder("demo") / "weights.bin").exists()
+        assert seen == []
+        manager.resolve("demo")
+
+    total = len(WEIGHTS) + len(CONFIG)
+    assert seen and seen[-1] == ("demo", total, total)
+    assert {model for model, _, _ in seen} == {"demo"}
+    requests = len(server.requests)
+    with reporting(lambda *args: pytest.fail("a cached model reports no download")):
+        manager.resolve("demo")
+    assert len(server.requests) == requests
 
 
 def test_broken_connection_keeps_part_and_next_pull_sends_range(
