@@ -71,6 +71,8 @@ class AudioSettings(Section):
     engine: str = "sounddevice"
     input_device: str | None = None
     output_device: str | None = None
+    # hands-free: the avatar finds turns itself; push-to-talk: hold the button to speak
+    mic_mode: Literal["hands-free", "push-to-talk", "muted"] = "hands-free"
 
 
 class CameraSettings(Section):

@@ -42,6 +42,10 @@ ENGINES: dict[str, dict[str, str]] = {
         "sounddevice": "speech.playback:build",
         "fake": "app.core.registry:_fake_sink",
     },
+    "source": {
+        "sounddevice": "speech.capture:build",
+        "fake": "app.core.registry:_fake_source",
+    },
 }
 
 # where each role's engine name lives in the settings
@@ -51,6 +55,7 @@ _ENGINE_SETTING: dict[str, Callable[[Settings], str]] = {
     "vad": lambda s: s.vad.engine,
     "tts": lambda s: s.tts.engine,
     "sink": lambda s: s.audio.engine,
+    "source": lambda s: s.audio.engine,
 }
 
 _ROLE_TITLE = {
@@ -59,6 +64,7 @@ _ROLE_TITLE = {
     "vad": "Voice activity detection",
     "tts": "Speech synthesis",
     "sink": "Audio output",
+    "source": "Microphone",
 }
 
 
@@ -126,6 +132,7 @@ def build_roles(
         "vad": "vad",
         "tts": "synthesizer",
         "sink": "sink",
+        "source": "source",
     }
     for role in only:
         engine = _ENGINE_SETTING[role](settings)
@@ -191,3 +198,11 @@ def _fake_sink(settings: Settings) -> roles.AudioSink:
     from app.core.fakes import FakeAudioSink
 
     return FakeAudioSink()
+
+
+def _fake_source(settings: Settings) -> roles.AudioSource:
+    import numpy as np
+
+    from app.core.fakes import FakeAudioSource
+
+    return FakeAudioSource(np.zeros(0, dtype=np.float32))

@@ -10,8 +10,10 @@ from collections.abc import Callable
 from PySide6.QtCore import QByteArray, QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
-from app.config.settings import Settings
+from app.config.settings import Settings, load_file_settings, save_settings
 from app.config.yaml_source import ConfigError
+from app.core import events as ev
+from app.core.microphone import MicMode, Microphone
 from app.core.registry import Roles
 from app.core.session import Session
 from app.gui.main_window import MainWindow
@@ -75,6 +77,44 @@ def _quit_on_ctrl_c(app: QApplication) -> Callable[[], None]:
     return undo
 
 
+def remember_mic_mode(mode: MicMode) -> None:
+    """Keep the visitor's microphone choice for the next start (the file only, never the
+    environment overrides of this run)."""
+    try:
+        stored = load_file_settings()
+        stored.audio.mic_mode = mode.value
+        save_settings(stored)
+    except (ConfigError, OSError) as exc:
+        log.warning("could not remember the microphone mode: %s", exc)
+
+
+def attach_microphone(window: MainWindow, roles: Roles, settings: Settings) -> Microphone | None:
+    """Start the microphone in the chosen mode; problems become notices, never a crash."""
+    source = roles.source
+    if source is None:
+        window.mic_controls.set_unavailable(None)  # the role problem is already a notice
+        return None
+    publish = window.bridge.publish
+    # the capture thread reports a lost or returning device; show it like a session notice
+    if hasattr(source, "on_error"):
+        source.on_error = lambda message: publish(ev.Notice(role="source", message=message))
+    if hasattr(source, "on_recover"):
+        source.on_recover = lambda message: publish(
+            ev.Notice(role="source", message=message, severity="info")
+        )
+    mic = Microphone(source, window.session, MicMode(settings.audio.mic_mode))
+    try:
+        mic.start()
+    except Exception as exc:
+        log.warning("microphone did not start: %s", exc)
+        window.mic_controls.set_unavailable(str(exc))
+        window.show_notice("source", str(exc))
+        return None
+    window.mic_controls.attach(mic)
+    window.mic_controls.on_mode = remember_mic_mode
+    return mic
+
+
 def run_gui(settings: Settings, persona: Persona | None = None, roles: Roles | None = None) -> int:
     """Run the desktop app until its window closes; returns the Qt exit code."""
     existing = QApplication.instance()
@@ -96,13 +136,17 @@ def run_gui(settings: Settings, persona: Persona | None = None, roles: Roles | N
         window.show_notice("persona", f"{persona_problem}\n{fallback}")
     restore_geometry(window)
     undo_ctrl_c = _quit_on_ctrl_c(app)
+    mic: Microphone | None = None
     try:
         session.start(greet=True)
+        mic = attach_microphone(window, roles, settings)
         window.show()
         window.raise_()
         window.activateWindow()
         return app.exec()
     finally:
+        if mic is not None:
+            mic.stop()
         undo_ctrl_c()
         save_geometry(window)
         window.bridge.detach()

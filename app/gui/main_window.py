@@ -40,6 +40,7 @@ from app.core.session import Session
 from app.gui.avatar_stage import AvatarStage, ModeView
 from app.gui.captions import CaptionsView
 from app.gui.event_bridge import EventBridge
+from app.gui.mic_controls import MicControls
 from app.gui.status_widgets import DisclosureBanner, NoticeBar, StateIndicator
 from app.gui.style import DEFAULT_HEIGHT, DEFAULT_WIDTH, MIN_HEIGHT, MIN_WIDTH, STYLE
 from app.gui.texts import Texts
@@ -146,10 +147,13 @@ class MainWindow(QMainWindow):
         inputs.addWidget(self.input, 1)
         inputs.addWidget(self.send_button)
         inputs.addWidget(self.stop_button)
+        # disabled until the app attaches a working microphone (see app.gui.launch)
+        self.mic_controls = MicControls(t)
 
         outer.addWidget(self.disclosure)
         outer.addWidget(self.notice_bar)
         outer.addWidget(self.splitter, 1)
+        outer.addWidget(self.mic_controls)
         outer.addLayout(inputs)
         self.setCentralWidget(central)
 

@@ -97,6 +97,24 @@ QPushButton {
 #stopButton:hover { background: #FFF1F2; }
 #stopButton:pressed { background: #FFE4E6; }
 #stopButton:disabled { color: #CBD5E1; border-color: #E2E8F0; }
+#micHandsFree, #micPushToTalk, #micMute {
+    background: white; color: #334155; border: 1px solid #CBD5E1; padding: 6px 14px;
+    font-size: 10.5pt;
+}
+#micHandsFree { border-top-right-radius: 0; border-bottom-right-radius: 0; }
+#micPushToTalk { border-top-left-radius: 0; border-bottom-left-radius: 0; border-left: none; }
+#micHandsFree:checked, #micPushToTalk:checked {
+    background: #0F766E; color: white; border-color: #0F766E;
+}
+#micMute:checked { background: #FFF1F2; color: #BE123C; border-color: #FDA4AF; }
+#micHold {
+    background: #ECFDF5; color: #065F46; border: 1px solid #6EE7B7; padding: 6px 18px;
+    font-size: 10.5pt;
+}
+#micHold:pressed { background: #0F766E; color: white; border-color: #0F766E; }
+#micHandsFree:disabled, #micPushToTalk:disabled, #micMute:disabled, #micHold:disabled {
+    background: #F1F5F9; color: #A0AEC0; border-color: #E2E8F0;
+}
 QSplitter::handle { background: transparent; }
 QScrollBar:vertical { background: transparent; width: 10px; margin: 4px 2px 4px 0; }
 QScrollBar::handle:vertical { background: #CBD5E1; border-radius: 4px; min-height: 30px; }
