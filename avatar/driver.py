@@ -40,6 +40,7 @@ class AvatarDriver:
         self._speaking = False
         self._sentence_start: dict[int, float] = {}  # sentence index -> audio seconds
         self._pending: list[ev.ExpressionCue] = []
+        self._audio_rate = 0  # the rate of the speech being played, from AudioOut
         self.mirror = False
 
     # ---------------------------------------------------------------- events
@@ -60,6 +61,7 @@ class AvatarDriver:
             start = event.start_sample / event.sample_rate if event.sample_rate else 0.0
             with self._lock:
                 self._sentence_start.setdefault(event.sentence_index, start)
+                self._audio_rate = event.sample_rate
         elif isinstance(event, ev.ExpressionCue):
             with self._lock:
                 self._pending.append(event)
@@ -79,8 +81,11 @@ class AvatarDriver:
     def audio_time(self) -> float | None:
         """Seconds of this turn's speech the listener has heard, or None when silent."""
         sink = self.sink
-        rate = getattr(sink, "sample_rate", 0) if sink is not None else 0
-        if sink is None or not rate or not self._speaking:
+        if sink is None or not self._speaking:
+            return None
+        # the sink counts at its stream rate when it has one; else at the speech's rate
+        rate = getattr(sink, "sample_rate", 0) or self._audio_rate
+        if not rate:
             return None
         return sink.heard_samples() / rate
 

@@ -16,6 +16,7 @@ from app.core import events as ev
 from app.core.microphone import MicMode, Microphone
 from app.core.registry import Roles
 from app.core.session import Session
+from app.gui.avatar_setup import AvatarLink, install_avatar
 from app.gui.main_window import MainWindow
 from app.gui.startup import start_roles
 from app.gui.texts import Texts
@@ -137,6 +138,7 @@ def run_gui(settings: Settings, persona: Persona | None = None, roles: Roles | N
     restore_geometry(window)
     undo_ctrl_c = _quit_on_ctrl_c(app)
     mic: Microphone | None = None
+    avatar: AvatarLink | None = install_avatar(window, session, roles, settings)
     try:
         session.start(greet=True)
         mic = attach_microphone(window, roles, settings)
@@ -147,6 +149,8 @@ def run_gui(settings: Settings, persona: Persona | None = None, roles: Roles | N
     finally:
         if mic is not None:
             mic.stop()
+        if avatar is not None:
+            avatar.close()
         undo_ctrl_c()
         save_geometry(window)
         window.bridge.detach()
