@@ -32,10 +32,14 @@ class AvatarDriver:
         engine: AnimationEngine,
         sink: AudioSink | None,
         clock: Callable[[], float] = time.monotonic,
+        display_lead: float = 0.0,
     ) -> None:
         self.engine = engine
         self.sink = sink
         self.clock = clock
+        # a frame is seen some time after it is drawn (paint, compositor, display); the
+        # mouth is drawn for the audio instant at which it will be seen
+        self.display_lead = display_lead
         self._lock = threading.Lock()
         self._speaking = False
         self._sentence_start: dict[int, float] = {}  # sentence index -> audio seconds
@@ -92,6 +96,8 @@ class AvatarDriver:
     def state_now(self) -> RigState:
         audio_time = self.audio_time()
         self._release_cues(audio_time)
+        if audio_time is not None:
+            audio_time += self.display_lead
         return self.engine.state_at(self.clock(), audio_time)
 
     def _release_cues(self, audio_time: float | None) -> None:

@@ -57,7 +57,9 @@ def install_avatar(
     look, problem = look_for(settings, getattr(window.persona, "look", None))
     if problem:
         window.show_notice("persona", problem)
-    driver = AvatarDriver(AnimationEngine(), roles.sink)
+    driver = AvatarDriver(
+        AnimationEngine(), roles.sink, display_lead=settings.avatar.lipsync_lead_ms / 1000
+    )
     view = FaceView(driver.state_now, look, name=window.persona_name)
     window.set_avatar_view(view)
     driver.engine.set_mode(session.mode)

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +29,6 @@ if pulse_problem() is not None or not os.environ.get("DISPLAY"):
     )
 
 from PySide6.QtCore import QTimer  # noqa: E402
-from PySide6.QtGui import QGuiApplication, QImage  # noqa: E402
 from pytestqt.qtbot import QtBot  # noqa: E402
 
 from app.config.settings import Settings  # noqa: E402
@@ -45,38 +42,9 @@ from app.gui.main_window import MainWindow  # noqa: E402
 from dialog.persona import load_persona  # noqa: E402
 from tests.support.events import EventLog  # noqa: E402
 from tests.support.monitor import MonitorRecorder  # noqa: E402
+from tests.support.screen import MouthWatch  # noqa: E402
 
 CLIP = "clone-test.wav"
-
-
-@dataclass
-class MouthWatch:
-    """Screen grabs of the face's mouth box at ~50 Hz, stamped on the monotonic clock."""
-
-    window: MainWindow
-    stamps: list[float] = field(default_factory=list)
-    levels: list[float] = field(default_factory=list)
-    shots: list[QImage] = field(default_factory=list)
-
-    def grab(self) -> None:
-        view = self.window.avatar_view
-        corner = view.mapToGlobal(view.rect().topLeft())
-        w, h = view.width(), view.height()
-        # the mouth sits in the lower middle of the face; a generous box around it
-        box = (corner.x() + int(w * 0.36), corner.y() + int(h * 0.46), int(w * 0.28), int(h * 0.2))
-        screen = QGuiApplication.primaryScreen()
-        image = screen.grabWindow(0, *box).toImage().convertToFormat(QImage.Format.Format_RGB32)
-        pixels = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), -1, 4)
-        self.stamps.append(time.monotonic())
-        self.levels.append(float(pixels[..., :3].mean()))
-        if len(self.shots) < 400:
-            self.shots.append(image)
-
-    def level_change_between(self, start: float, end: float) -> float:
-        """How much the mouth box changed frame to frame in a time window (mean |delta|)."""
-        stamps, levels = np.array(self.stamps), np.array(self.levels)
-        inside = levels[(stamps >= start) & (stamps <= end)]
-        return float(np.abs(np.diff(inside)).mean()) if len(inside) > 2 else 0.0
 
 
 @pytest.fixture
@@ -117,7 +85,7 @@ def test_spoken_question_gets_captions_a_heard_reply_and_a_moving_mouth(
     clip = next((c for c in load_clips() if c.name == CLIP), None)
     if clip is None:
         pytest.skip("the moonshine-voice speech carrier is not installed")
-    watch = MouthWatch(window)
+    watch = MouthWatch(window.avatar_view)
     grabber = QTimer(interval=20)
     grabber.timeout.connect(watch.grab)
     grabber.start()

@@ -1,0 +1,193 @@
+"""The whole product in the real window on this CPU: rendering, UI stalls, lip-sync.
+
+A real recording is played into the virtual microphone ``--turns`` times; each time the
+embedded defaults (Silero, faster-whisper, the offline FAQ, Piper, the sounddevice
+speaker) hear it, answer, and the face speaks at ``--size`` pixels. Printed:
+
+- render: frames/s of the face view and its worst paint and worst frame interval;
+- UI stall: the longest gap of a 5 ms heartbeat timer on the UI thread, minus 5 ms;
+- lip-sync offset on screen: the speaker's output recorded from ``spk.monitor`` and the
+  mouth box grabbed from the X screen at ~100 Hz, both stamped with ``time.monotonic()``;
+  the lag that best aligns the audio envelope with the mouth opening (positive: the mouth
+  is late), per reply and overall.
+
+Needs the virtual screen and sound devices: ``. scripts/virtual-devices.sh start`` first.
+Run from the repository root: ``python bench/gui_pipeline.py [--turns 3] [--size 800]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtWidgets import QApplication
+
+from app.config.settings import Settings
+from app.core import events as ev
+from app.core.events import AvatarMode
+from app.core.registry import build_roles
+from app.core.session import Session
+from app.gui.avatar_setup import install_avatar
+from app.gui.launch import attach_microphone
+from app.gui.main_window import MainWindow
+from dialog.persona import load_persona
+from tests.support.events import EventLog
+from tests.support.monitor import MonitorRecorder, Recording
+from tests.support.screen import MouthWatch
+from tests.support.speech_clips import load_clips
+
+HEARTBEAT_MS = 5
+MAX_LAG_S = 0.3
+GRID_S = 0.005
+
+
+def pump_until(app: QApplication, done: Callable[[], bool], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while not done():
+        if time.monotonic() > deadline:
+            return False
+        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
+    return True
+
+
+def lipsync_offset(recording: Recording, watch: MouthWatch, start: float, end: float) -> float:
+    """The lag (s) maximising the correlation of the audio envelope and the mouth opening."""
+    grid = np.arange(start, end, GRID_S)
+    # audio envelope: RMS over 20 ms windows, sampled on the grid
+    window = int(0.02 * recording.rate)
+    power = np.convolve(recording.samples**2, np.ones(window) / window, mode="same")
+    envelope = np.interp(grid, recording.times, np.sqrt(power))
+    times, opening = watch.openness()
+    best, best_lag = -np.inf, 0.0
+    for lag in np.arange(-MAX_LAG_S, MAX_LAG_S + 1e-9, GRID_S):
+        mouth = np.interp(grid + lag, times, opening)
+        a, b = envelope - envelope.mean(), mouth - mouth.mean()
+        score = float((a * b).sum() / (np.linalg.norm(a) * np.linalg.norm(b) + 1e-12))
+        if score > best:
+            best, best_lag = score, float(lag)
+    return best_lag
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--turns", type=int, default=3)
+    parser.add_argument("--size", type=int, default=800)
+    parser.add_argument("--clip", default="clone-test.wav")
+    parser.add_argument("--lead-ms", type=int, default=None, help="override avatar.lipsync_lead_ms")
+    args = parser.parse_args()
+    clip = next((c for c in load_clips() if c.name == args.clip), None)
+    if clip is None:
+        print("the moonshine-voice speech carrier is not installed", file=sys.stderr)
+        return 2
+    os.environ.setdefault("DHUMAN_CONFIG_DIR", tempfile.mkdtemp(prefix="dhuman-bench-"))
+    app = QApplication(sys.argv[:1])
+    settings = Settings()
+    settings.llm.base_url = "http://127.0.0.1:9/v1"  # no model server: the FAQ answers
+    if args.lead_ms is not None:
+        settings.avatar.lipsync_lead_ms = args.lead_ms
+    roles = build_roles(settings)
+    persona = load_persona("default")
+    session = Session(roles, persona)
+    log = EventLog()
+    session.subscribe(log)
+    window = MainWindow(session, persona, "en")
+    link = install_avatar(window, session, roles, settings)
+    assert link is not None
+    link.view.setMinimumSize(args.size, args.size)
+    window.resize(args.size + 560, args.size + 200)
+    window.show()
+    session.start()
+    mic = attach_microphone(window, roles, settings)
+    if mic is None:
+        print("no microphone: start the virtual devices first", file=sys.stderr)
+        return 2
+
+    gaps: list[float] = []
+    last = [time.monotonic()]
+
+    stalls: list[tuple[float, float]] = []
+
+    def beat() -> None:
+        now = time.monotonic()
+        gaps.append(now - last[0])
+        if now - last[0] > 0.1:
+            stalls.append((last[0], now))
+        last[0] = now
+
+    heartbeat = QTimer(interval=HEARTBEAT_MS)
+    heartbeat.timeout.connect(beat)
+    watch = MouthWatch(link.view, keep_shots=0)
+    grabber = QTimer(interval=10)
+    grabber.timeout.connect(watch.grab)
+    offsets: list[float] = []
+    with tempfile.TemporaryDirectory() as folder:
+        with MonitorRecorder(Path(folder)) as recorder:
+            pump_until(app, lambda: False, 1.0)  # settle
+            link.view.stats.reset()
+            last[0] = time.monotonic()
+            heartbeat.start()
+            grabber.start()
+            for turn in range(args.turns):
+                ended = len(log.of(ev.TurnEnded))
+                player = subprocess.Popen(["paplay", "--device=micfeed", str(clip.path)])
+                finished = pump_until(
+                    app,
+                    lambda ended=ended: (
+                        len(log.of(ev.TurnEnded)) > ended and window.mode is AvatarMode.LISTENING
+                    ),
+                    timeout=120,
+                )
+                player.wait(30)
+                if not finished:
+                    print(f"turn {turn + 1}: no reply within 120 s", file=sys.stderr)
+                pump_until(app, lambda: False, 1.5)  # the mouth at rest between turns
+            grabber.stop()
+            heartbeat.stop()
+            summary = link.view.stats.summary()
+        recording = recorder.recording
+    assert recording is not None
+    for ended_event in log.of(ev.TurnEnded):
+        outs = [e for e in log.of(ev.AudioOut) if e.turn_id == ended_event.turn_id]
+        if outs and not ended_event.interrupted:
+            offsets.append(lipsync_offset(recording, watch, outs[0].ts, ended_event.ts))
+    mic.stop()
+    link.close()
+    session.close()
+
+    if os.environ.get("DHUMAN_BENCH_DEBUG"):
+        for a, b in stalls:
+            near = [type(e).__name__ for e in log.events if a - 0.05 <= e.ts <= b]
+            print(f"stall {1000 * (b - a):.0f} ms: during {near}")
+    load = os.getloadavg()[0]
+    print(f"machine: {os.cpu_count()} cores, load average {load:.1f}")
+    print(f"turns: {args.turns}, replies with audio: {len(offsets)}")
+    print(f"lip-sync lead: {settings.avatar.lipsync_lead_ms} ms")
+    print(
+        f"render {args.size}x{args.size}: {summary.fps:.1f} frames/s, "
+        f"paint p50 {summary.paint_p50_ms:.1f} ms, p95 {summary.paint_p95_ms:.1f} ms, "
+        f"worst {summary.paint_worst_ms:.1f} ms; frame interval p95 "
+        f"{summary.interval_p95_ms:.1f} ms, worst {summary.interval_worst_ms:.1f} ms"
+    )
+    stall = max(gaps) * 1000 - HEARTBEAT_MS if gaps else float("nan")
+    print(f"longest UI-thread stall: {stall:.1f} ms (heartbeat every {HEARTBEAT_MS} ms)")
+    if offsets:
+        shown = ", ".join(f"{o * 1000:+.0f}" for o in offsets)
+        median = statistics.median(offsets) * 1000
+        print(f"lip-sync offset on screen (mouth minus audio): {shown} ms; median {median:+.0f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
