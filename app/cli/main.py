@@ -14,7 +14,16 @@ from dialog.persona import Persona, load_persona
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from app.cli import chat_cmd, config_cmd, doctor_cmd, models_cmd, say_cmd, transcribe_cmd
+    from app.cli import (
+        avatar_cmd,
+        chat_cmd,
+        config_cmd,
+        doctor_cmd,
+        look_cmd,
+        models_cmd,
+        say_cmd,
+        transcribe_cmd,
+    )
 
     parser = argparse.ArgumentParser(
         prog="dhuman",
@@ -24,9 +33,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--language", choices=["en", "ko"], help="conversation and UI language")
     parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    avatar_cmd.add_parser(sub)
     chat_cmd.add_parser(sub)
     config_cmd.add_parser(sub)
     doctor_cmd.add_parser(sub)
+    look_cmd.add_parser(sub)
     models_cmd.add_parser(sub)
     say_cmd.add_parser(sub)
     transcribe_cmd.add_parser(sub)
@@ -84,6 +95,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "say":
             return say_cmd.run(args, settings, sys.stdout, sys.stderr)
         return transcribe_cmd.run(args, settings, sys.stdout, sys.stderr)
+    if args.command == "avatar":
+        from app.cli import avatar_cmd
+
+        return avatar_cmd.run(args, settings, sys.stdout, sys.stderr)
+    if args.command == "look":
+        from app.cli import look_cmd
+
+        return look_cmd.run(args, settings, sys.stdout, sys.stderr)
     if args.command == "chat":
         from app.cli import chat_cmd
 
