@@ -46,6 +46,11 @@ ENGINES: dict[str, dict[str, str]] = {
         "sounddevice": "speech.capture:build",
         "fake": "app.core.registry:_fake_source",
     },
+    # the whole seeing pipeline (camera -> face tracking -> affect), off unless enabled
+    "camera": {
+        "mediapipe": "vision.perception:build",
+        "off": "app.core.registry:_no_camera",
+    },
 }
 
 # where each role's engine name lives in the settings
@@ -56,6 +61,7 @@ _ENGINE_SETTING: dict[str, Callable[[Settings], str]] = {
     "tts": lambda s: s.tts.engine,
     "sink": lambda s: s.audio.engine,
     "source": lambda s: s.audio.engine,
+    "camera": lambda s: "mediapipe" if s.camera.enabled else "off",
 }
 
 _ROLE_TITLE = {
@@ -65,6 +71,7 @@ _ROLE_TITLE = {
     "tts": "Speech synthesis",
     "sink": "Audio output",
     "source": "Microphone",
+    "camera": "Camera",
 }
 
 
@@ -89,6 +96,9 @@ class Roles:
     face: roles.FaceTracker | None = None
     affect: roles.AffectEstimator | None = None
     renderer: roles.AvatarRenderer | None = None
+    # vision.perception.Perception when the camera is on (typed loosely: the core must
+    # not import the vision stack to describe it)
+    perception: Any = None
     problems: list[RoleProblem] = field(default_factory=list)
 
 
@@ -133,6 +143,7 @@ def build_roles(
         "tts": "synthesizer",
         "sink": "sink",
         "source": "source",
+        "camera": "perception",
     }
     for role in only:
         engine = _ENGINE_SETTING[role](settings)
@@ -206,3 +217,7 @@ def _fake_source(settings: Settings) -> roles.AudioSource:
     from app.core.fakes import FakeAudioSource
 
     return FakeAudioSource(np.zeros(0, dtype=np.float32))
+
+
+def _no_camera(settings: Settings) -> None:
+    return None  # privacy by default: no camera until the operator enables it

@@ -14,6 +14,7 @@ from app.config.settings import Settings, load_file_settings, save_settings
 from app.config.yaml_source import ConfigError
 from app.core import events as ev
 from app.core.microphone import MicMode, Microphone
+from app.core.perception_link import PerceptionLink
 from app.core.registry import Roles
 from app.core.session import Session
 from app.gui.avatar_setup import AvatarLink, install_avatar
@@ -116,6 +117,19 @@ def attach_microphone(window: MainWindow, roles: Roles, settings: Settings) -> M
     return mic
 
 
+def link_perception(
+    window: MainWindow, session: Session, roles: Roles, avatar: AvatarLink | None
+) -> PerceptionLink | None:
+    """Camera events to the session (presence, affect), the face (gaze) and the window
+    (privacy indicator, camera status); None when the camera is off."""
+    if roles.perception is None:
+        return None
+    listeners = [window.bridge.publish]
+    if avatar is not None:
+        listeners.append(avatar.driver.handle)
+    return PerceptionLink(roles.perception, session, listeners)
+
+
 def run_gui(settings: Settings, persona: Persona | None = None, roles: Roles | None = None) -> int:
     """Run the desktop app until its window closes; returns the Qt exit code."""
     existing = QApplication.instance()
@@ -139,14 +153,20 @@ def run_gui(settings: Settings, persona: Persona | None = None, roles: Roles | N
     undo_ctrl_c = _quit_on_ctrl_c(app)
     mic: Microphone | None = None
     avatar: AvatarLink | None = install_avatar(window, session, roles, settings)
+    seeing = link_perception(window, session, roles, avatar)
     try:
-        session.start(greet=True)
+        # with a camera the avatar greets whoever walks up; without one, at once
+        session.start(greet=seeing is None)
+        if seeing is not None:
+            seeing.start()
         mic = attach_microphone(window, roles, settings)
         window.show()
         window.raise_()
         window.activateWindow()
         return app.exec()
     finally:
+        if seeing is not None:
+            seeing.stop()
         if mic is not None:
             mic.stop()
         if avatar is not None:

@@ -41,10 +41,16 @@ from app.gui.avatar_stage import AvatarStage, ModeView
 from app.gui.captions import CaptionsView
 from app.gui.event_bridge import EventBridge
 from app.gui.mic_controls import MicControls
-from app.gui.status_widgets import DisclosureBanner, NoticeBar, StateIndicator
+from app.gui.status_widgets import (
+    DisclosureBanner,
+    NoticeBar,
+    PrivacyIndicator,
+    StateIndicator,
+)
 from app.gui.style import DEFAULT_HEIGHT, DEFAULT_WIDTH, MIN_HEIGHT, MIN_WIDTH, STYLE
 from app.gui.texts import Texts
 from dialog.persona import Persona
+from vision import events as vev
 
 # "Language model (openai): ..." -> "openai: ...": the bar already names the part
 _ROLE_PREFIX = re.compile(r"^[A-Za-z][A-Za-z ]{1,40} \((?P<engine>[^()\n]{1,40})\): ")
@@ -115,8 +121,10 @@ class MainWindow(QMainWindow):
         title = QLabel(t("captions.title"))
         title.setObjectName("cardTitle")
         self.state_indicator = StateIndicator(t)
+        self.privacy = PrivacyIndicator(t)
         header.addWidget(title)
         header.addStretch(1)
+        header.addWidget(self.privacy)
         header.addWidget(self.state_indicator)
         self.captions = CaptionsView(self.persona_name, t)
         column.addLayout(header)
@@ -240,6 +248,12 @@ class MainWindow(QMainWindow):
             self.show_notice(event.role, event.message, event.severity)
         elif isinstance(event, ev.SessionEnded):
             self._set_mode(AvatarMode.IDLE)
+        elif isinstance(event, vev.IndicatorChanged):
+            self.privacy.set_state(event.camera_on, event.affect_on)
+        elif isinstance(event, vev.CameraStatusChanged) and event.status in ("lost", "unavailable"):
+            self.show_notice("camera", event.detail or event.status)
+        elif isinstance(event, vev.CameraStatusChanged) and event.status == "recovered":
+            self.show_notice("camera", event.detail or event.status, "info")
 
     # ---------------------------------------------------------------- helpers
     def _set_mode(self, mode: AvatarMode) -> None:

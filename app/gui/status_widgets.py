@@ -160,3 +160,33 @@ class NoticeBar(QFrame):
 
 
 # ------------------------------------------------------------------- captions
+
+
+class PrivacyIndicator(QLabel):
+    """Says on screen, whenever they are on, that the camera sees and emotions are sensed.
+
+    Hidden while the camera is off; a visitor must never be watched without a sign.
+    """
+
+    def __init__(self, texts: Texts, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._texts = texts
+        self.setObjectName("privacyPill")
+        self.setTextFormat(Qt.TextFormat.RichText)
+        self.camera_on = False
+        self.affect_on = False
+        self.hide()
+
+    def set_state(self, camera_on: bool, affect_on: bool) -> None:
+        self.camera_on, self.affect_on = camera_on, affect_on and camera_on
+        if not camera_on:
+            self.hide()
+            return
+        words = [self._texts("privacy.camera")]
+        if self.affect_on:
+            words.append(self._texts("privacy.affect"))
+        text = " · ".join(html.escape(w) for w in words)
+        self.setText(f'<span style="color:#DC2626">●</span>&nbsp;{text}')
+        self.setToolTip(self._texts("privacy.tooltip"))
+        self.setAccessibleName(" ".join(words))
+        self.show()

@@ -63,6 +63,10 @@ QWidget { color: #1F2933; }
     background: #F1F5F9; border: 1px solid #E2E8F0; border-radius: 11px; padding: 2px 10px;
     font-size: 10pt; font-weight: 600;
 }
+#privacyPill {
+    background: #FEF2F2; border: 1px solid #FECACA; border-radius: 11px; padding: 2px 10px;
+    font-size: 10pt; font-weight: 600; color: #991B1B;
+}
 #captions, #captionsBody { background: white; border: none; }
 #captionsEmpty { color: #94A3B8; font-size: 11pt; }
 #avatarBubble {
