@@ -255,7 +255,8 @@ def test_texts_cover_both_languages() -> None:
     assert Texts("fr")("input.send") == "Send"
     assert Texts("ko")("window.title", name="하나") == "dhuman — 하나"
     assert Texts("ko").role("chat") == "언어 모델"
-    assert Texts("en").role("camera") == "Notice"
+    assert Texts("en").role("camera") == "Camera"
+    assert Texts("en").role("telepathy") == "Notice"
 
 
 def test_run_gui_greets_then_closes_the_session_and_keeps_the_geometry(
