@@ -5,6 +5,8 @@
 2. The real ``openai`` client through the session against a local OpenAI-compatible
    SSE server, compared in the same run with the bare client (the peer): the ratio is
    what the session adds to time-to-first-token.
+3. What "the mind" adds before the model is asked: the safety screen (lexicon alone, then
+   lexicon + semantic check) and the knowledge passages for the prompt, per turn.
 
 Run from the repository root: ``python bench/session_latency.py [--turns 40]``.
 """
@@ -30,6 +32,8 @@ from app.core.session import Session
 from app.core.types import ChatMessage
 from dialog.llm.openai_chat import OpenAIChat
 from dialog.persona import load_persona
+from dialog.retrieval import Retriever
+from dialog.safety import SafetyGuard, SemanticCrisisCheck
 from tests.support.events import EventLog
 from tests.support.openai_server import OpenAIServer
 
@@ -98,6 +102,13 @@ def real_client(turns: int) -> None:
         session = Session(Roles(chat=OpenAIChat(settings)), load_persona("default"))
         session.subscribe(log)
         session.start()
+        # steady state: the sentence encoder (crisis check, knowledge) loads once at start
+        if session.guard.semantic is not None:
+            session.guard.semantic.wait_ready(300)
+        if session.retriever is not None:
+            session.retriever.knowledge.build()
+        for _ in range(3):
+            log.wait_for(ev.TurnEnded, session.submit_text("hello"), timeout=30)
         through: list[float] = []
         for _ in range(turns):
             started = time.monotonic()
@@ -117,12 +128,49 @@ def real_client(turns: int) -> None:
     print(f"  ratio session/bare (p50) {ratio:.2f}")
 
 
+def mind_overhead(turns: int) -> None:
+    """Text turn -> first ReplyChunk with an instant fake model, per safety/knowledge set-up."""
+    questions = ["where is the pharmacy", "주차장은 어디에 있나요?", "I feel a bit lost today"]
+    semantic = SemanticCrisisCheck()
+    semantic.wait_ready(300)
+    retriever = Retriever.for_persona(load_persona("default"))
+    if retriever is not None:
+        retriever.knowledge.build()
+    setups = [
+        ("lexicon only, no knowledge", SafetyGuard(), None),
+        ("lexicon + semantic, no knowledge", SafetyGuard(semantic=semantic), None),
+        ("lexicon + semantic + knowledge", SafetyGuard(semantic=semantic), retriever),
+    ]
+    print(f"\n[3] the mind before the model, {turns} text turns, instant fake model (ms)")
+    for name, guard, knowledge in setups:
+        log = EventLog()
+        session = Session(
+            Roles(chat=FakeChat(REPLY)),
+            load_persona("default"),
+            guard=guard,
+            knowledge=knowledge,
+            llm_summary=False,
+        )
+        session.subscribe(log)
+        session.start()
+        gaps: list[float] = []
+        for i in range(turns):
+            started = time.monotonic()
+            turn = session.submit_text(questions[i % len(questions)])
+            first = log.wait_for(ev.ReplyChunk, turn, timeout=30)
+            log.wait_for(ev.TurnEnded, turn, timeout=30)
+            gaps.append((first.ts - started) * 1000)
+        session.close()
+        print(f"  {name:<34} p50 {pct(gaps, 50):7.2f}   p95 {pct(gaps, 95):7.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--turns", type=int, default=40)
     args = parser.parse_args()
     core_overhead(args.turns)
     real_client(args.turns)
+    mind_overhead(args.turns)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -256,6 +257,38 @@ class UsemEmbedder:
 EmbedderFactory = Callable[[], Embedder]
 
 
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_usem_embedder(folder: str | None = None) -> Embedder:
+    """One encoder per process: it is read-only once loaded (~100 MB, 1-2 s of CPU to load),
+    so the knowledge base and the crisis check share it instead of loading it twice. The
+    lock makes a second caller wait for the first load instead of starting another."""
+    with _SHARED_LOCK:
+        return _load_shared(folder)
+
+
+@lru_cache(maxsize=2)
+def _load_shared(folder: str | None) -> Embedder:
+    # one BLAS thread: a sentence is too small to share, and spinning BLAS threads on a
+    # busy kiosk CPU cost more than they save
+    return _Serialized(UsemEmbedder(Path(folder) if folder else None, threads=1))
+
+
+class _Serialized:
+    """One encode at a time: the shared encoder is called from several worker threads
+    (the crisis check, the prompt's knowledge search, FAQ mode) and its backend keeps
+    scratch state."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self._inner = inner
+        self._lock = threading.Lock()
+
+    def encode(self, texts: Sequence[str]) -> FloatMatrix:
+        with self._lock:
+            return self._inner.encode(texts)
+
+
 # ------------------------------------------------------------------ the knowledge base
 class KnowledgeBase:
     """Searchable FAQ entries; safe to share between threads.
@@ -280,6 +313,9 @@ class KnowledgeBase:
         self._full_vectors: FloatMatrix | None = None
         self._bm25: Bm25Index | None = None
         self.load_problem: str | None = None
+        self._quick: Bm25Index | None = None  # serves while the encoder is still loading
+        self.last_mode: SearchMode = "bm25"  # which search answered the last query
+        self._quick_lock = threading.Lock()
         self._by_id: dict[str, dict[str, Entry]] = {}
         for entry in self.entries:
             self._by_id.setdefault(entry.id, {})[entry.language] = entry
@@ -307,6 +343,15 @@ class KnowledgeBase:
             return None
         return versions.get(language) or next(iter(versions.values()))
 
+    @property
+    def built(self) -> bool:
+        return self._built
+
+    def warm(self) -> None:
+        """Build the index (load the encoder) in a daemon thread; returns at once."""
+        if not self._built:
+            threading.Thread(target=self.build, name="knowledge-index", daemon=True).start()
+
     def build(self) -> None:
         with self._lock:
             if self._built:
@@ -328,6 +373,14 @@ class KnowledgeBase:
                 )
             self._built = True
 
+    def _quick_scores(self, query: str) -> list[float]:
+        with self._quick_lock:
+            if self._quick is None:
+                self._quick = Bm25Index(
+                    f"{e.question} {e.question} {e.answer}" for e in self.entries
+                )
+        return self._quick.scores(query)
+
     def _scores(self, query: str) -> list[float]:
         self.build()
         if self._embedder is not None:
@@ -338,19 +391,30 @@ class KnowledgeBase:
         assert self._bm25 is not None
         return self._bm25.scores(query)
 
-    def search(self, query: str, k: int = 3, language: str | None = None) -> list[Hit]:
+    def search(
+        self, query: str, k: int = 3, language: str | None = None, *, block: bool = True
+    ) -> list[Hit]:
         """The ``k`` best entries, one per id, best first, in ``language`` where it exists.
 
         ``language`` defaults to the query's (Hangul -> ``"ko"``). With embeddings a score is
         the mean cosine similarity to the entry's question and to its question + answer,
         averaged over its language versions (unrelated questions score below about 0.3);
         with BM25 it is the BM25 score averaged the same way (unbounded; 0 = no shared term).
+
+        ``block=False`` never waits for the encoder: while it is loading, BM25 answers (see
+        :attr:`last_mode`).
         """
         if not query.strip() or k <= 0:
             return []
         language = language or detect_language(query)
+        if block or self._built:
+            scores = self._scores(query)
+            self.last_mode = "embeddings" if self._embedder is not None else "bm25"
+        else:
+            scores = self._quick_scores(query)
+            self.last_mode = "bm25"
         per_id: dict[str, list[float]] = {}
-        for entry, score in zip(self.entries, self._scores(query), strict=True):
+        for entry, score in zip(self.entries, scores, strict=True):
             per_id.setdefault(entry.id, []).append(score)
         # an id's score is the mean over its language versions: the two translations are two
         # wordings of one entry, and averaging them measured better than taking the best one

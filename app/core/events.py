@@ -162,3 +162,70 @@ class AvatarFrame(Event):
 
     weights: tuple[tuple[str, float], ...] = ()
     mode: AvatarMode = AvatarMode.IDLE
+
+
+# ------------------------------------------------------------ safety, tools, presence
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StaffAlert(ControlEvent):
+    """Staff should come: a crisis was detected or the visitor asked for a person.
+
+    Control priority: an alert must never be dropped by an interruption. ``severity`` is
+    ``"urgent"`` (the visitor may be at risk), ``"high"`` (someone they mention may be) or
+    ``"info"`` (a plain request). ``reason`` names the check or the request, never the
+    visitor's own words (they stay out of alert logs).
+    """
+
+    reason: str = ""
+    severity: str = "high"
+    kind: str = "crisis"  # crisis | request
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SafetyAction(ControlEvent):
+    """The safety layer acted on this turn (for the operator's log and tests).
+
+    ``kind``: ``crisis-protocol``, ``medical-referral``, ``output-guard`` (a model sentence
+    was replaced or dropped) or ``injection`` (instruction-like text treated as data).
+    """
+
+    kind: str = ""
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionEndRequested(ControlEvent):
+    """The model (``end_session`` tool) or the visitor asked to end; the app decides."""
+
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ShowInfo(ControlEvent):
+    """Show one of the persona's info cards. Control priority: a card the visitor is
+    reading stays up when they interrupt the speech that introduced it."""
+
+    card: str = ""
+    title: str = ""
+    body: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VisitorPresence(ControlEvent):
+    """A visitor arrived (greeted) or left (memory wiped, back to idle)."""
+
+    present: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExpressionCue(Event):
+    """An expression tag from the reply (``smile``, ``nod``...), for the avatar.
+
+    Data priority: it belongs at its place in the reply (``sentence_index``: the sentence
+    it precedes or sits in), so it keeps its order with the sentences, and the cues of an
+    interrupted turn are dropped with its audio; a smile after the visitor cut in would be
+    out of place.
+    """
+
+    tag: str = ""
+    intensity: float = 1.0
+    sentence_index: int = 0

@@ -63,6 +63,42 @@ class FakeChat:
             raise
 
 
+class FakeToolChat(FakeChat):
+    """A FakeChat that also speaks the tools protocol (``stream_with_tools``).
+
+    ``rounds``: what each successive request answers, a list of text pieces and tool
+    calls (any object with ``id``, ``name``, ``arguments``, e.g. ``dialog.tools.ToolCall``);
+    after the last round it answers ``reply`` like a FakeChat. ``tool_requests`` records
+    (messages, tools, exchanges) per request.
+    """
+
+    def __init__(
+        self,
+        rounds: Sequence[Sequence[object]] = (),
+        reply: str = "All done.",
+        **kwargs: float,
+    ) -> None:
+        super().__init__(reply, **kwargs)  # type: ignore[arg-type]
+        self.rounds = [list(r) for r in rounds]
+        self.tool_requests: list[tuple[list[ChatMessage], list[object], list[object]]] = []
+
+    async def stream_with_tools(
+        self,
+        messages: Sequence[ChatMessage],
+        tools: Sequence[object],
+        exchanges: Sequence[object] = (),
+    ) -> AsyncIterator[object]:
+        self.tool_requests.append((list(messages), list(tools), list(exchanges)))
+        if not self.rounds:
+            async for piece in self.stream(messages):
+                yield piece
+            return
+        self.requests.append(list(messages))
+        for item in self.rounds.pop(0):
+            await asyncio.sleep(self.token_delay)
+            yield item
+
+
 class FakeTranscriber:
     def __init__(self, text: str = "hello", language: str = "en", delay: float = 0.0) -> None:
         self.text, self.language, self.delay = text, language, delay

@@ -1,9 +1,14 @@
 """The headless conversation: an asyncio orchestrator in its own thread.
 
-A turn runs user audio or text -> transcript -> streamed reply -> sentences ->
-speech -> visemes, and every step is an event with a monotonic timestamp. Inputs
-(``submit_text``, ``feed_audio``, ``interrupt``) are thread-safe; listeners are
-called on the session thread and must return quickly (the GUI re-posts to Qt).
+A turn runs user audio or text -> transcript -> safety screen -> streamed reply ->
+sentences -> speech -> visemes, and every step is an event with a monotonic timestamp.
+Inputs (``submit_text``, ``feed_audio``, ``interrupt``, ``set_user_affect``,
+``visitor_arrived``/``visitor_left``) are thread-safe; listeners are called on the session
+thread and must return quickly (the GUI re-posts to Qt).
+
+Safety runs here in code, around the model, for every persona: each utterance is screened
+first (a crisis routes the turn to the scripted protocol and a ``StaffAlert``; the model is
+not asked), and each model sentence is vetted before it is captioned or spoken.
 """
 
 from __future__ import annotations
@@ -13,11 +18,12 @@ import contextlib
 import itertools
 import logging
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, Literal
 
+from app.config.settings import SafetySettings
 from app.core import events as ev
 from app.core.async_bridge import iterate_in_thread
 from app.core.event_queue import PriorityEventQueue
@@ -25,12 +31,25 @@ from app.core.listening import UtteranceCollector
 from app.core.registry import Roles
 from app.core.roles import NoticeSource
 from app.core.timeline import TimelineRecorder
-from app.core.types import ChatMessage, FloatArray, SpeechChunk, Viseme
+from app.core.types import Affect, ChatMessage, FloatArray, SpeechChunk, Viseme
+from dialog.knowledge import detect_language
+from dialog.memory import SUMMARY_INSTRUCTION, ConversationMemory, Exchange
 from dialog.persona import Persona
-from speech.sentences import SentenceSplitter
+from dialog.prompting import (
+    AffectReading,
+    PromptContext,
+    affect_phrase,
+    system_prompt,
+    user_content,
+)
+from dialog.reply_stream import ReplyShaper, Shaped
+from dialog.retrieval import Retrieved, Retriever
+from dialog.safety import LlmCrisisCheck, SafetyGuard, Screening
+from dialog.tools import ToolBox, ToolCall, ToolChat, ToolExchange
 
 log = logging.getLogger(__name__)
 Listener = Callable[[ev.Event], None]
+MAX_TOOL_ROUNDS = 2  # model -> tools -> model -> tools -> model, then it must answer
 
 
 @dataclass
@@ -51,13 +70,38 @@ class Session:
         language: str = "en",
         history_turns: int = 12,
         input_sample_rate: int = 16000,
+        safety: SafetySettings | None = None,
+        guard: SafetyGuard | None = None,
+        knowledge: Retriever | Literal["persona"] | None = "persona",
+        llm_summary: bool = True,
+        crisis_second_opinion: bool = False,
     ) -> None:
+        """``safety``: the crisis lines (settings ``safety``); ``guard`` replaces the whole
+        safety layer (tests); by default it is the lexicon plus the semantic check.
+        ``knowledge``: passages for the prompt (``"persona"``: the persona's sources; None:
+        none).
+        ``llm_summary``: let the model summarise turns that leave the memory window.
+        ``crisis_second_opinion``: ask the chat model about grey-zone utterances too.
+        """
         self.roles = roles
         self.persona = persona
         self.language = language
         self.timelines = TimelineRecorder()
-        self._history: list[ChatMessage] = []
-        self._history_turns = history_turns
+        self.memory = ConversationMemory(window_turns=history_turns)
+        lines = safety or SafetySettings()
+        if guard is None:
+            guard = SafetyGuard.default(lines.crisis_line_ko, lines.crisis_line_en)
+            if crisis_second_opinion and roles.chat is not None:
+                guard.detector.second_opinion = LlmCrisisCheck(roles.chat)
+        self.guard = guard
+        self.retriever = Retriever.for_persona(persona) if knowledge == "persona" else knowledge
+        self.tools = ToolBox(persona)
+        self._llm_summary = llm_summary
+        self._affect: AffectReading | None = None
+        self._affect_lock = threading.Lock()
+        self._crisis_active = False
+        self._safety_noticed = False
+        self._background: set[asyncio.Task[None]] = set()
         self._listeners: list[Listener] = [self.timelines]
         self._listeners_lock = threading.Lock()
         self._queue = PriorityEventQueue()
@@ -76,6 +120,7 @@ class Session:
         )
         self._input_rate = input_sample_rate
         self._interrupt_reason = ""
+        self._ending = False  # the end_session tool was called this turn
 
     # ------------------------------------------------------------ lifecycle
     def start(self, greet: bool = False) -> None:
@@ -108,7 +153,8 @@ class Session:
         return unsubscribe
 
     def history(self) -> list[ChatMessage]:
-        return list(self._history)
+        """The remembered window (user, assistant, ...); older turns live in the summary."""
+        return self.memory.messages()
 
     # --------------------------------------------------- thread-safe inputs
     def submit_text(self, text: str) -> int:
@@ -137,6 +183,27 @@ class Session:
 
     def interrupt(self, reason: str = "user") -> None:
         self._post(self._interrupt(reason))
+
+    def set_user_affect(self, affect: Affect | None) -> None:
+        """The latest soft affect estimate (any thread); None forgets it.
+
+        When the persona enables affect context, it reaches the model as a hint about
+        tone, never as something to say about the visitor.
+        """
+        with self._affect_lock:
+            self._affect = AffectReading(affect) if affect is not None else None
+
+    def visitor_arrived(self, greet: bool = True) -> None:
+        """Presence arrived: say the AI disclosure and the greeting, then listen."""
+        self._post(self._arrived(greet))
+
+    def visitor_left(self) -> None:
+        """Presence left: stop speaking, forget the visitor (memory, affect), go idle."""
+        self._post(self._left())
+
+    def end_visit(self) -> None:
+        """Same as :meth:`visitor_left`."""
+        self.visitor_left()
 
     # -------------------------------------------------------------- plumbing
     def _next_turn_id(self) -> int:
@@ -202,15 +269,44 @@ class Session:
         self._emit(ev.SessionStarted(persona=self.persona.id))
         for problem in self.roles.problems:
             self._emit(ev.Notice(role=problem.role, message=str(problem)))
+        # the encoder loads in the background; until then the lexicon and BM25 serve
+        self.guard.warm()
+        if self.retriever is not None:
+            self.retriever.warm()
+            if self.retriever.problem:
+                self._emit(ev.Notice(role="knowledge", message=self.retriever.problem))
         self._set_mode(ev.AvatarMode.LISTENING)
         if greet:
-            lang = self.language
-            line = f"{self.persona.disclosure.get(lang)} {self.persona.greeting.get(lang)}"
-            await self._start_turn(self._next_turn_id(), "", scripted=line)
+            await self._greet()
+
+    async def _greet(self) -> None:
+        lang = self.language
+        line = f"{self.persona.disclosure.get(lang)} {self.persona.greeting.get(lang)}"
+        await self._start_turn(self._next_turn_id(), "", scripted=line)
+
+    async def _arrived(self, greet: bool) -> None:
+        self._emit(ev.VisitorPresence(present=True))
+        self._set_mode(ev.AvatarMode.LISTENING)
+        if greet:
+            await self._greet()
+
+    async def _left(self) -> None:
+        await self._interrupt("visitor left")
+        self._forget()
+        self._emit(ev.VisitorPresence(present=False))
+        self._set_mode(ev.AvatarMode.IDLE)
+
+    def _forget(self) -> None:
+        """A visitor's conversation does not outlive their visit."""
+        for task in list(self._background):
+            task.cancel()
+        self.memory.clear()
+        self.set_user_affect(None)
+        self._crisis_active = False
 
     async def _end(self) -> None:
         await self._interrupt("session ended")
-        self._history.clear()  # a visitor's conversation does not outlive the session
+        self._forget()
         self._set_mode(ev.AvatarMode.IDLE)
         self._emit(ev.SessionEnded(reason="closed"))
         await self._flush_events()
@@ -278,16 +374,17 @@ class Session:
     async def _turn(self, turn_id: int, user_text: str, scripted: str | None) -> None:
         self._emit(ev.TurnStarted(turn_id=turn_id, user_text=user_text))
         self._set_mode(ev.AvatarMode.THINKING, turn_id)
+        language = self._language_of(user_text or scripted or "")
         sentences: asyncio.Queue[str | None] = asyncio.Queue()
         spoken: list[_Spoken] = []
-        speaker = asyncio.create_task(self._speak(turn_id, sentences, spoken))
+        speaker = asyncio.create_task(self._speak(turn_id, sentences, spoken, language))
         reply: list[str] = []
         try:
             if scripted is not None:
                 reply.append(scripted)
                 await self._queue_sentences(turn_id, [scripted], sentences, len(spoken))
             else:
-                reply = await self._think(turn_id, user_text, sentences)
+                reply = await self._answer(turn_id, user_text, language, sentences)
             await sentences.put(None)
             await speaker
             await self._wait_heard()
@@ -296,29 +393,105 @@ class Session:
             await asyncio.gather(speaker, return_exceptions=True)
             self._finish_interrupted(turn_id, user_text, spoken)
             raise
-        text = "".join(reply).strip()
+        text = " ".join(part.strip() for part in reply if part.strip())
         if user_text and text:
             self._remember(user_text, text)
         self._emit(ev.TurnEnded(turn_id=turn_id, reply_text=text))
         self._set_mode(ev.AvatarMode.LISTENING, turn_id)
 
-    async def _think(
-        self, turn_id: int, user_text: str, sentences: asyncio.Queue[str | None]
+    def _language_of(self, text: str) -> str:
+        """The visitor's language for this turn (Hangul -> Korean), if the persona speaks it."""
+        detected = detect_language(text, self.language)
+        return detected if detected in self.persona.languages else self.language
+
+    async def _answer(
+        self, turn_id: int, user_text: str, language: str, sentences: asyncio.Queue[str | None]
     ) -> list[str]:
-        """Stream the reply and hand each finished sentence to the speaker."""
-        splitter = SentenceSplitter()
-        reply: list[str] = []
+        """Screen first: a crisis or a medical question never reaches the model."""
+        screening = await self.guard.screen(
+            user_text, language, medical_guard=self.persona.medical_guard
+        )
+        self._safety_notice(turn_id)
+        if screening.injection:
+            detail = f"instruction-like text treated as data: {'; '.join(screening.injection)}"
+            self._emit(ev.SafetyAction(turn_id=turn_id, kind="injection", detail=detail))
+        if screening.route == "model":
+            return await self._think(turn_id, user_text, language, sentences)
+        return await self._scripted_route(turn_id, screening, sentences)
+
+    async def _scripted_route(
+        self, turn_id: int, screening: Screening, sentences: asyncio.Queue[str | None]
+    ) -> list[str]:
+        reply = screening.reply
+        assert reply is not None
+        if screening.route == "crisis":
+            self._crisis_active = True
+            verdict = screening.verdict
+            detail = f"{verdict.source} ({', '.join(verdict.rules) or 'meaning'})"
+            self._emit(ev.SafetyAction(turn_id=turn_id, kind="crisis-protocol", detail=detail))
+            self._emit(
+                ev.StaffAlert(turn_id=turn_id, reason=reply.alert_reason, severity=reply.severity)
+            )
+            if "concerned" in self.persona.expressions:  # a calm, caring face, not a smile
+                self._emit(ev.ExpressionCue(turn_id=turn_id, tag="concerned", intensity=0.6))
+        else:
+            self._emit(
+                ev.SafetyAction(turn_id=turn_id, kind="medical-referral", detail=reply.alert_reason)
+            )
+        found = _sentences_of(reply.text)
+        await self._queue_sentences(turn_id, found, sentences, 0)
+        return [reply.text]
+
+    def _safety_notice(self, turn_id: int) -> None:
+        problem = self.guard.problem
+        if problem and not self._safety_noticed:
+            self._safety_noticed = True
+            self._emit(ev.Notice(role="safety", turn_id=turn_id, message=problem))
+
+    async def _think(
+        self, turn_id: int, user_text: str, language: str, sentences: asyncio.Queue[str | None]
+    ) -> list[str]:
+        """Stream the reply (and its tool calls); hand each vetted sentence to the speaker."""
+        medical = self.persona.medical_guard
+        shaper = ReplyShaper(
+            self.persona.expressions,
+            lambda text: self.guard.vet(text, language, medical_guard=medical),
+            self.guard.watch,
+        )
+        said: list[str] = []
         chat = self.roles.chat
         count = 0
+        self._ending = False
         try:
             if chat is None:
                 raise RuntimeError("No language model is configured (see `dhuman doctor`).")
-            async for chunk in chat.stream(self._prompt(user_text)):
-                if not chunk:
-                    continue
-                reply.append(chunk)
-                self._emit(ev.ReplyChunk(turn_id=turn_id, text=chunk))
-                count = await self._queue_sentences(turn_id, splitter.feed(chunk), sentences, count)
+            tool_chat = chat if self.tools and isinstance(chat, ToolChat) else None
+            messages = await self._prompt(user_text, language, tool_chat is not None)
+            exchanges: list[ToolExchange] = []
+            for round_ in range(MAX_TOOL_ROUNDS + 1):
+                calls: list[ToolCall] = []
+                text_before = len(said)
+                stream: AsyncIterator[str | ToolCall] = (
+                    tool_chat.stream_with_tools(messages, self.tools.schemas(), exchanges)
+                    if tool_chat is not None
+                    else _text_only(chat.stream(messages))
+                )
+                async for item in stream:
+                    if isinstance(item, ToolCall):
+                        calls.append(item)
+                    elif item:
+                        shaped = shaper.feed(item)
+                        count = await self._deliver(turn_id, shaped, sentences, count, said)
+                if not calls:
+                    break
+                if round_ == MAX_TOOL_ROUNDS:
+                    log.warning("the model kept calling tools; %d calls ignored", len(calls))
+                    break
+                results, go_on = self._run_tools(turn_id, calls, language)
+                round_text = " ".join(said[text_before:])
+                exchanges.append(ToolExchange(round_text, tuple(calls), tuple(results)))
+                if not go_on:
+                    break
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -326,13 +499,70 @@ class Session:
             # the session goes on: say so, speak a short fallback line, keep listening
             log.warning("chat failed: %s", exc)
             self._emit(ev.Notice(role="chat", turn_id=turn_id, message=str(exc)))
-            splitter.flush()
-            fallback = self.persona.fallback.get(self.language)
+            shaper.flush()
+            if said:
+                return said  # half a reply was spoken; do not add a fallback on top
+            fallback = self.persona.fallback.get(language)
             await self._queue_sentences(turn_id, [fallback], sentences, count)
             return []
         self._chat_notices(turn_id)
-        await self._queue_sentences(turn_id, splitter.flush(), sentences, count)
-        return reply
+        count = await self._deliver(turn_id, shaper.flush(), sentences, count, said)
+        if self._ending and not said:
+            farewell = self.persona.farewell.get(language)
+            await self._queue_sentences(turn_id, [farewell], sentences, count)
+            said.append(farewell)
+        self._ending = False
+        return said
+
+    def _run_tools(
+        self, turn_id: int, calls: list[ToolCall], language: str
+    ) -> tuple[list[str], bool]:
+        """Execute the calls; returns their results and whether the model should go on."""
+        results: list[str] = []
+        go_on = False
+        for call in calls:
+            outcome = self.tools.execute(call, turn_id, language)
+            if not outcome.ok:
+                self._emit(
+                    ev.Notice(
+                        role="tools",
+                        turn_id=turn_id,
+                        message=f"The model called a tool wrongly: {outcome.result}",
+                        severity="info",
+                    )
+                )
+            for event in outcome.events:
+                self._emit(event)
+            self._ending = self._ending or outcome.ends_session
+            go_on = go_on or outcome.continue_reply
+            results.append(outcome.result)
+        return results, go_on
+
+    async def _deliver(
+        self,
+        turn_id: int,
+        shaped: Shaped,
+        sentences: asyncio.Queue[str | None],
+        count: int,
+        said: list[str],
+    ) -> int:
+        for chunk in shaped.chunks:
+            if chunk:
+                self._emit(ev.ReplyChunk(turn_id=turn_id, text=chunk))
+        for cue, index in shaped.cues:
+            self._emit(
+                ev.ExpressionCue(
+                    turn_id=turn_id, tag=cue.tag, intensity=cue.intensity, sentence_index=index
+                )
+            )
+        for vetted in shaped.guarded:
+            self._emit(
+                ev.SafetyAction(turn_id=turn_id, kind="output-guard", detail=str(vetted.reason))
+            )
+        said.extend(v.text for v in shaped.sentences)
+        return await self._queue_sentences(
+            turn_id, [v.text for v in shaped.sentences], sentences, count
+        )
 
     def _chat_notices(self, turn_id: int) -> None:
         if isinstance(self.roles.chat, NoticeSource):
@@ -349,7 +579,11 @@ class Session:
         return count
 
     async def _speak(
-        self, turn_id: int, sentences: asyncio.Queue[str | None], spoken: list[_Spoken]
+        self,
+        turn_id: int,
+        sentences: asyncio.Queue[str | None],
+        spoken: list[_Spoken],
+        language: str,
     ) -> None:
         synth = self.roles.synthesizer
         cursor = 0
@@ -359,9 +593,7 @@ class Session:
             if synth is None:
                 continue  # text-only mode: captions still flow as ReplySentence events
             try:
-                async for chunk in iterate_in_thread(
-                    partial(synth.synthesize, text, self.language)
-                ):
+                async for chunk in iterate_in_thread(partial(synth.synthesize, text, language)):
                     self._play(turn_id, chunk, cursor, len(spoken) - 1)
                     cursor += len(chunk.samples)
                     entry.samples += len(chunk.samples)
@@ -429,13 +661,72 @@ class Session:
         self._set_mode(ev.AvatarMode.LISTENING, turn_id)
 
     # ---------------------------------------------------------------- memory
-    def _prompt(self, user_text: str) -> list[ChatMessage]:
-        system = ChatMessage("system", self.persona.system_message(self.language))
-        return [system, *self._history, ChatMessage("user", user_text)]
+    async def _prompt(self, user_text: str, language: str, tools: bool) -> list[ChatMessage]:
+        retrieved = (
+            await self.retriever.retrieve(user_text, language)
+            if self.retriever is not None
+            else Retrieved((), False)
+        )
+        with self._affect_lock:
+            reading = self._affect
+        context = PromptContext(
+            language=language,
+            passages=retrieved.hits,
+            knowledge_searched=retrieved.searched,
+            affect=affect_phrase(reading, self.persona.affect.min_confidence),
+            summary=self.memory.summary,
+            crisis_note=(
+                self.guard.protocol.follow_up_instruction(language) if self._crisis_active else None
+            ),
+            tools=self.tools.names if tools else (),
+        )
+        system = ChatMessage("system", system_prompt(self.persona, context))
+        user = ChatMessage("user", user_content(user_text))
+        return [system, *self.memory.messages(), user]
 
     def _remember(self, user_text: str, reply: str) -> None:
-        self._history += [ChatMessage("user", user_text), ChatMessage("assistant", reply)]
-        self._history = self._history[-2 * self._history_turns :]
+        evicted = self.memory.add(user_text, reply)
+        chat = self.roles.chat
+        if evicted and self._llm_summary and chat is not None and self._loop is not None:
+            task = asyncio.create_task(self._summarize(evicted, self.memory.generation))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+
+    async def _summarize(self, evicted: list[Exchange], generation: int) -> None:
+        """Replace the extractive summary with the model's, when it answers in time."""
+        chat = self.roles.chat
+        if chat is None:
+            return
+        earlier = f"Earlier summary: {self.memory.summary}\n" if self.memory.summary else ""
+        messages = [
+            ChatMessage("system", SUMMARY_INSTRUCTION),
+            ChatMessage(
+                "user",
+                f"{earlier}<conversation>\n{self.memory.transcript(evicted)}\n</conversation>",
+            ),
+        ]
+        pieces: list[str] = []
+        try:
+            async with asyncio.timeout(15):
+                async for piece in chat.stream(messages):
+                    pieces.append(piece)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the extractive summary stays
+            log.info("summary by the model failed: %s", exc)
+            return
+        self.memory.set_summary("".join(pieces), generation)
+
+
+async def _text_only(stream: AsyncIterator[str]) -> AsyncIterator[str | ToolCall]:
+    async for piece in stream:
+        yield piece
+
+
+def _sentences_of(text: str) -> list[str]:
+    from speech.sentences import split_sentences
+
+    return split_sentences(text) or [text]
 
 
 def heard_text(spoken: list[_Spoken], heard_samples: int) -> str:

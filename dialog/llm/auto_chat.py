@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from app.core.roles import Chat
 from app.core.types import ChatMessage
 from dialog.llm import ChatError
+from dialog.tools import ToolCall, ToolChat, ToolExchange, ToolSchema
 
 # failures that mean "the server is not there", as opposed to a bad request or bad key
 _AWAY = ("unreachable", "timeout")
@@ -51,15 +52,41 @@ class AutoChat:
         return notices
 
     async def stream(self, messages: Sequence[ChatMessage]) -> AsyncIterator[str]:
+        async for piece in self._run(messages, self.primary.stream(messages)):
+            if isinstance(piece, str):
+                yield piece
+
+    async def stream_with_tools(
+        self,
+        messages: Sequence[ChatMessage],
+        tools: Sequence[ToolSchema],
+        exchanges: Sequence[ToolExchange] = (),
+    ) -> AsyncIterator[str | ToolCall]:
+        """Tools go to the server when it supports them; FAQ mode answers with text only."""
+        primary = self.primary
+        source: AsyncIterator[str | ToolCall] = (
+            primary.stream_with_tools(messages, tools, exchanges)
+            if isinstance(primary, ToolChat)
+            else primary.stream(messages)
+        )
+        async for piece in self._run(messages, source):
+            yield piece
+
+    async def _run(
+        self, messages: Sequence[ChatMessage], source: AsyncIterator[str | ToolCall]
+    ) -> AsyncIterator[str | ToolCall]:
         if self._degraded_since is not None and (
             self._clock() - self._degraded_since < self._retry_after
         ):
-            async for piece in self._fallback_stream(messages):
-                yield piece
+            aclose = getattr(source, "aclose", None)
+            if aclose is not None:
+                await aclose()  # never started: close it so nothing is left pending
+            async for text in self._fallback_stream(messages):
+                yield text
             return
         spoken = False
         try:
-            async for piece in self.primary.stream(messages):
+            async for piece in source:
                 spoken = True
                 yield piece
         except ChatError as exc:
@@ -68,8 +95,8 @@ class AutoChat:
             if self._degraded_since is None:
                 self._pending.append(f"{exc} {self._notice()}")
             self._degraded_since = self._clock()
-            async for piece in self._fallback_stream(messages):
-                yield piece
+            async for text in self._fallback_stream(messages):
+                yield text
             return
         if self._degraded_since is not None:
             self._degraded_since = None

@@ -13,12 +13,19 @@ a second), in a worker thread so the session's event loop keeps running.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 from app.config.settings import Settings
 from app.core.types import ChatMessage
-from dialog.knowledge import Hit, KnowledgeBase, SearchMode, detect_language
+from dialog.knowledge import (
+    Hit,
+    KnowledgeBase,
+    SearchMode,
+    detect_language,
+    shared_usem_embedder,
+)
 
 NOTICE = {
     "en": "The language model is not available: answering only from the hospital's information.",
@@ -39,6 +46,7 @@ REFUSAL = {
 # well (an off-topic question scored 3.3, many right answers about 2), so its threshold only
 # refuses questions that share (almost) no word with any entry.
 THRESHOLDS: dict[SearchMode, float] = {"embeddings": 0.28, "bm25": 1.5}
+_VISITOR = re.compile(r"<visitor>(.*)</visitor>", re.DOTALL)
 
 
 class FaqChat:
@@ -84,6 +92,9 @@ class FaqChat:
 
     async def stream(self, messages: Sequence[ChatMessage]) -> AsyncIterator[str]:
         question = next((m.content for m in reversed(messages) if m.role == "user"), "")
+        quoted = _VISITOR.search(question)  # words the session quoted as data
+        if quoted:
+            question = quoted.group(1)
         reply = await asyncio.to_thread(self.answer, question)
         for piece in _pieces(reply, self.chunk_chars):
             yield piece
@@ -107,4 +118,5 @@ def _pieces(text: str, size: int) -> list[str]:
 
 def build(settings: Settings, folder: Path | None = None) -> FaqChat:
     """The registry factory: the bundled knowledge base, fallback language from settings."""
-    return FaqChat(KnowledgeBase.from_folder(folder), language=settings.general.language)
+    knowledge = KnowledgeBase.from_folder(folder, embedder=shared_usem_embedder)
+    return FaqChat(knowledge, language=settings.general.language)

@@ -19,17 +19,25 @@ Cancelling the consuming task, or closing the generator (``aclose()``, or leavin
 once, so the server sees the disconnect and stops generating. Consumers that may stop
 early without cancelling should use ``contextlib.aclosing``.
 
-Retries are deliberately off (``max_retries=0``): a retry may only ever happen in
-:meth:`OpenAIChat._open` (before any text reached the caller, since a half-spoken
-reply cannot be taken back); that is where backoff will go.
+Retries: the SDK's own are off (``max_retries=0``); :meth:`OpenAIChat._open` retries a
+refused or reset connection, HTTP 5xx and 429 up to ``retries`` times with exponential
+backoff and jitter (``Retry-After`` is honoured up to the cap), always within the
+first-token deadline. It never retries once the reply has begun: half a spoken reply
+cannot be taken back. A timeout is not retried either (the deadline is already spent).
+
+Tools: :meth:`OpenAIChat.stream_with_tools` sends OpenAI ``tools`` and yields, besides the
+text pieces, one :class:`~dialog.tools.ToolCall` per call the model made, assembled from
+the streamed ``tool_calls`` deltas (id and name first, the arguments in fragments).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
+import random
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import Any
 
@@ -42,10 +50,12 @@ from app.config.settings import LlmSettings
 from app.core.types import ChatMessage
 from dialog.llm import ChatError
 from dialog.llm.api_key import PLACEHOLDER_API_KEY, keyring_user, lookup_api_key
+from dialog.tools import ToolCall, ToolExchange, ToolSchema
 
 log = logging.getLogger(__name__)
 
 _SNIPPET = 200
+_BACKOFF_CAP_S = 4.0
 
 
 class OpenAIChat:
@@ -62,7 +72,15 @@ class OpenAIChat:
         api_key: str | None = None,
         environ: Mapping[str, str] | None = None,
         idle_timeout_s: float | None = None,
+        retries: int = 2,
+        backoff_s: float = 0.25,
+        rng: random.Random | None = None,
+        tool_choice: str | dict[str, Any] = "auto",
     ) -> None:
+        """``tool_choice`` applies to the first request of a turn (follow-ups after tool
+        results are always ``"auto"``): a ``{"type": "function", "function": {"name": ...}}``
+        forces one tool, for servers that cannot stream an automatic choice (llama-cpp-python's
+        ``chatml-function-calling``)."""
         self.base_url = settings.base_url.strip().rstrip("/")
         self.model = settings.model
         self.temperature = settings.temperature
@@ -79,6 +97,11 @@ class OpenAIChat:
         self._api_key = api_key or PLACEHOLDER_API_KEY
         self._client: AsyncOpenAI | None = None
         self._client_loop: asyncio.AbstractEventLoop | None = None
+        self.retries = max(0, retries)
+        self.backoff_s = backoff_s
+        self._rng = rng or random.Random()
+        self.attempts = 0  # requests sent, retries included (for tests and benches)
+        self.tool_choice = tool_choice
 
     def __repr__(self) -> str:
         return f"OpenAIChat(base_url={self.base_url!r}, model={self.model!r})"
@@ -90,6 +113,26 @@ class OpenAIChat:
     # ------------------------------------------------------------------ the role
     async def stream(self, messages: Sequence[ChatMessage]) -> AsyncGenerator[str, None]:
         """Yield the reply's text pieces as they arrive; raise :class:`ChatError` on failure."""
+        async for item in self._stream(messages, None, ()):
+            if isinstance(item, str):
+                yield item
+
+    async def stream_with_tools(
+        self,
+        messages: Sequence[ChatMessage],
+        tools: Sequence[ToolSchema],
+        exchanges: Sequence[ToolExchange] = (),
+    ) -> AsyncGenerator[str | ToolCall, None]:
+        """Text pieces as they arrive, then the tool calls the model made (complete)."""
+        async for item in self._stream(messages, tools or None, exchanges):
+            yield item
+
+    async def _stream(
+        self,
+        messages: Sequence[ChatMessage],
+        tools: Sequence[ToolSchema] | None,
+        exchanges: Sequence[ToolExchange],
+    ) -> AsyncGenerator[str | ToolCall, None]:
         loop = asyncio.get_running_loop()
         start = loop.time()
         total_deadline = start + self.total_timeout_s
@@ -99,15 +142,22 @@ class OpenAIChat:
         try:
             try:
                 async with asyncio.timeout_at(first_deadline):
-                    sdk_stream = await self._open(messages)
+                    sdk_stream = await self._open(messages, tools, exchanges)
                     fallback = await self._check_content_type(sdk_stream)
             except TimeoutError:
                 raise self._deadline_error(first_deadline, total_deadline, talking) from None
             if fallback is not None:
-                if fallback:
-                    yield fallback
+                if not fallback:
+                    raise ChatError(
+                        f"The server at {self.base_url} sent an empty reply. "
+                        f"{self._check_url_advice()}",
+                        "bad_response",
+                    )
+                yield fallback
                 return
             chunks = 0
+            calls = _ToolCallAssembler()
+            said = False
             while True:
                 if talking:
                     deadline = min(loop.time() + self.idle_timeout_s, total_deadline)
@@ -123,7 +173,9 @@ class OpenAIChat:
                 chunks += 1
                 text, said_something = _delta(chunk)
                 talking = talking or said_something
+                calls.add(chunk)
                 if text:
+                    said = True
                     yield text
             if chunks == 0:
                 raise ChatError(
@@ -131,6 +183,15 @@ class OpenAIChat:
                     f"{self._check_url_advice()}",
                     "bad_response",
                 )
+            finished = calls.finish()
+            if not said and not finished and not talking:
+                raise ChatError(
+                    f"The server at {self.base_url} sent an empty reply (no text, no tool "
+                    f"call). {self._check_url_advice()}",
+                    "bad_response",
+                )
+            for call in finished:
+                yield call
         except ChatError:
             raise
         except openai.OpenAIError as exc:
@@ -154,16 +215,57 @@ class OpenAIChat:
                 log.debug("closing the OpenAI client failed: %s", exc)
 
     # ------------------------------------------------------------------ internals
-    async def _open(self, messages: Sequence[ChatMessage]) -> AsyncStream[ChatCompletionChunk]:
-        """Send the request and wait for the response headers; retries will go here."""
+    async def _open(
+        self,
+        messages: Sequence[ChatMessage],
+        tools: Sequence[ToolSchema] | None = None,
+        exchanges: Sequence[ToolExchange] = (),
+    ) -> AsyncStream[ChatCompletionChunk]:
+        """Send the request and wait for the response headers, retrying what may pass.
+
+        Only here, before the caller has seen any text, may a request be repeated.
+        """
         client = self._client_for_running_loop()
-        return await client.chat.completions.create(
-            model=self.model,
-            messages=[_to_param(m) for m in messages],
-            stream=True,
-            temperature=self.temperature,
-            max_tokens=self.max_tokens,
-        )
+        params: list[Any] = [_to_param(m) for m in messages]
+        for exchange in exchanges:
+            params.extend(_exchange_params(exchange))
+        choice = "auto" if exchanges else self.tool_choice
+        extra: dict[str, Any] = {"tools": list(tools), "tool_choice": choice} if tools else {}
+        attempt = 0
+        while True:
+            self.attempts += 1
+            try:
+                opened: AsyncStream[ChatCompletionChunk] = await client.chat.completions.create(
+                    model=self.model,
+                    messages=params,
+                    stream=True,
+                    temperature=self.temperature,
+                    max_tokens=self.max_tokens,
+                    **extra,
+                )
+                return opened
+            except openai.APIError as exc:
+                if attempt >= self.retries or not _retryable(exc):
+                    raise
+                delay = self._backoff(attempt, exc)
+                log.info(
+                    "chat request failed (%s); retry %d/%d in %.2f s",
+                    _clip(str(exc), 80),
+                    attempt + 1,
+                    self.retries,
+                    delay,
+                )
+                attempt += 1
+                await asyncio.sleep(delay)
+
+    def _backoff(self, attempt: int, exc: openai.APIError) -> float:
+        """Exponential (base * 2^n) with up to 50 % jitter; a server's Retry-After wins."""
+        delay = float(self.backoff_s * (2**attempt) * (1.0 + 0.5 * self._rng.random()))
+        if isinstance(exc, openai.APIStatusError):
+            after = exc.response.headers.get("retry-after")
+            with contextlib.suppress(ValueError):
+                delay = max(delay, float(str(after))) if after else delay
+        return min(delay, _BACKOFF_CAP_S)
 
     def _client_for_running_loop(self) -> AsyncOpenAI:
         # an httpx client's connections belong to the event loop that opened them
@@ -334,6 +436,73 @@ class OpenAIChat:
 
 
 # ---------------------------------------------------------------------- helpers
+def _retryable(exc: openai.APIError) -> bool:
+    """Refused/reset connections, 5xx and 429; never a timeout, a bad key or a bad request."""
+    if isinstance(exc, openai.APITimeoutError):
+        return False
+    if isinstance(exc, openai.APIConnectionError):
+        return True
+    if isinstance(exc, openai.APIStatusError):
+        return exc.status_code == 429 or exc.status_code >= 500
+    return False
+
+
+class _ToolCallAssembler:
+    """Accumulates streamed ``tool_calls`` deltas by index into complete calls."""
+
+    def __init__(self) -> None:
+        self._parts: dict[int, list[str]] = {}  # index -> [id, name, arguments]
+
+    def add(self, chunk: ChatCompletionChunk) -> None:
+        choices = chunk.choices
+        if not choices or choices[0].delta is None or not choices[0].delta.tool_calls:
+            return
+        for delta in choices[0].delta.tool_calls:
+            part = self._parts.setdefault(delta.index, ["", "", ""])
+            if delta.id:
+                part[0] = delta.id
+            function = delta.function
+            if function is not None:
+                # the name is set, not appended: OpenAI sends it once, but llama-cpp-python
+                # repeats it in every delta of the call
+                if function.name:
+                    part[1] = function.name
+                if function.arguments:
+                    part[2] += function.arguments
+
+    def finish(self) -> list[ToolCall]:
+        calls = []
+        for index in sorted(self._parts):
+            call_id, name, arguments = self._parts[index]
+            if name:
+                calls.append(ToolCall(call_id or f"call_{index}", name, arguments))
+        return calls
+
+
+def _exchange_params(exchange: ToolExchange) -> list[Any]:
+    """The assistant's tool calls and the tools' answers, as OpenAI messages."""
+    # no "content" key when the model said nothing: some servers (llama-cpp-python) refuse
+    # a null content, and OpenAI accepts its absence
+    assistant: dict[str, Any] = {
+        "role": "assistant",
+        "tool_calls": [
+            {
+                "id": call.id,
+                "type": "function",
+                "function": {"name": call.name, "arguments": call.arguments or "{}"},
+            }
+            for call in exchange.calls
+        ],
+    }
+    if exchange.text:
+        assistant["content"] = exchange.text
+    answers = [
+        {"role": "tool", "tool_call_id": call.id, "content": result}
+        for call, result in zip(exchange.calls, exchange.results, strict=True)
+    ]
+    return [assistant, *answers]
+
+
 def _to_param(message: ChatMessage) -> ChatCompletionMessageParam:
     if message.role == "system":
         return {"role": "system", "content": message.content}

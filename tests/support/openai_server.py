@@ -21,9 +21,17 @@ Endpoints
 Knobs: constructor keywords, also plain attributes you may change between requests
     ``reply``              the text to answer: a ``str`` (split into word-sized pieces by
                            :func:`split_tokens`) or a sequence of pieces sent as they are.
-    ``script``             ``(messages) -> str | Sequence[str]``: chooses the reply from the
-                           conversation (a list of ``{"role", "content"}`` dicts); wins
-                           over ``reply``.
+    ``script``             ``(messages) -> str | Sequence[str | ToolCallPiece]``: chooses
+                           the reply from the conversation (a list of ``{"role", "content"}``
+                           dicts, tool messages included); wins over ``reply``.
+    ``ToolCallPiece``      a piece that is a tool call: sent as ``tool_calls`` deltas (id
+                           and name in the first, the arguments split in ``fragments``
+                           parts), and the reply then finishes with ``"tool_calls"``. Mix
+                           it with text pieces in ``reply`` or a script's answer.
+    ``fail_first``         with ``status``: only the first N chat requests fail (then the
+                           reply is sent), to test retries.
+    ``drop_first``         close the first N chat requests' sockets before any response
+                           (a reset connection), to test retries.
     ``header_delay``       seconds to wait before sending the status line and headers.
     ``first_token_delay``  seconds between the headers and the first piece.
     ``token_delay``        seconds between pieces.
@@ -70,7 +78,7 @@ from types import TracebackType
 from typing import Any, Literal
 
 Garbage = Literal["sse", "html", "json"]
-ReplyScript = Callable[[list[dict[str, Any]]], "str | Sequence[str]"]
+ReplyScript = Callable[[list[dict[str, Any]]], "str | Sequence[str | ToolCallPiece]"]
 
 _TOKEN = re.compile(r"\s*\S+|\s+")
 _POLL_S = 0.02
@@ -83,6 +91,18 @@ def split_tokens(text: str) -> list[str]:
     ['Hello', ' there.']
     """
     return _TOKEN.findall(text)
+
+
+@dataclass(frozen=True)
+class ToolCallPiece:
+    """A scripted tool call; ``arguments`` is sent verbatim (it need not be valid JSON)."""
+
+    name: str
+    arguments: str = "{}"
+    id: str = ""
+    fragments: int = 3
+    # repeat the id and name in every delta, as llama-cpp-python's server does
+    repeat_name: bool = False
 
 
 @dataclass
@@ -111,6 +131,12 @@ class RecordedRequest:
     def authorization(self) -> str | None:
         return self.headers.get("authorization")
 
+    @property
+    def tools(self) -> list[dict[str, Any]]:
+        if isinstance(self.body, dict) and isinstance(self.body.get("tools"), list):
+            return list(self.body["tools"])
+        return []
+
 
 class _ClientGone(Exception):
     """The client closed the connection."""
@@ -125,7 +151,7 @@ class OpenAIServer:
 
     def __init__(
         self,
-        reply: str | Sequence[str] = "Hello! How can I help you today?",
+        reply: str | Sequence[str | ToolCallPiece] = "Hello! How can I help you today?",
         *,
         script: ReplyScript | None = None,
         header_delay: float = 0.0,
@@ -140,8 +166,12 @@ class OpenAIServer:
         ignore_stream: bool = False,
         require_key: str | None = None,
         models: Sequence[str] = ("test-model",),
+        fail_first: int | None = None,
+        drop_first: int = 0,
     ) -> None:
-        self.reply = reply
+        self.reply: str | Sequence[str | ToolCallPiece] = reply
+        self.fail_first = fail_first
+        self.drop_first = drop_first
         self.script = script
         self.header_delay = header_delay
         self.first_token_delay = first_token_delay
@@ -260,9 +290,15 @@ class OpenAIServer:
         with self._lock:
             self.completed += 1
 
-    def _pieces(self, messages: list[dict[str, Any]]) -> list[str]:
+    def _pieces(self, messages: list[dict[str, Any]]) -> list[str | ToolCallPiece]:
         reply = self.script(messages) if self.script is not None else self.reply
-        return split_tokens(reply) if isinstance(reply, str) else [str(p) for p in reply]
+        if isinstance(reply, str):
+            return list(split_tokens(reply))
+        return [p if isinstance(p, ToolCallPiece) else str(p) for p in reply]
+
+    def _chat_number(self) -> int:
+        """1 for the first chat request received, 2 for the next..."""
+        return len(self.chat_requests)
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -321,7 +357,12 @@ class _Handler(BaseHTTPRequestHandler):
         ):
             self._send_error(401, "Incorrect API key provided.", "invalid_api_key")
             return
-        if owner.status is not None and owner.status >= 400:
+        number = owner._chat_number()
+        if number <= owner.drop_first:
+            self._drop()
+            return
+        failing = owner.fail_first is None or number <= owner.fail_first
+        if owner.status is not None and owner.status >= 400 and failing:
             message = owner.error_message or f"scripted failure with HTTP {owner.status}"
             self._send_error(owner.status, message, "scripted_error")
             return
@@ -341,23 +382,31 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if not stream:
             self._sleep(owner.first_token_delay + owner.token_delay * max(len(pieces) - 1, 0))
-            self._send_json(200, _completion(model, "".join(pieces)))
+            text = "".join(p for p in pieces if isinstance(p, str))
+            self._send_json(200, _completion(model, text))
             return
         self._start_sse()
         self._send_event(_chunk(model, {"role": "assistant", "content": ""}))
         self._sleep(owner.first_token_delay)
+        calls = 0
         for index, piece in enumerate(pieces):
             if owner.drop_after is not None and index >= owner.drop_after:
                 self._drop()
                 return
             if index:
                 self._sleep(owner.token_delay)
-            self._send_event(_chunk(model, {"content": piece}))
+            if isinstance(piece, ToolCallPiece):
+                for delta in _tool_call_deltas(piece, calls):
+                    self._send_event(_chunk(model, delta))
+                calls += 1
+            else:
+                self._send_event(_chunk(model, {"content": piece}))
         if owner.stream_error is not None:
             error = {"message": owner.stream_error, "type": "server_error", "code": None}
             self._send_event({"error": error})
         else:
-            self._send_event(_chunk(model, {}, finish_reason="stop"))
+            finish = "tool_calls" if calls else "stop"
+            self._send_event(_chunk(model, {}, finish_reason=finish))
         self._write_chunk(b"data: [DONE]\n\n")
         self._write(b"0\r\n\r\n")
         if owner.stream_error is None:
@@ -462,6 +511,26 @@ class _Handler(BaseHTTPRequestHandler):
             return True
         except (OSError, ValueError):
             return True
+
+
+def _tool_call_deltas(piece: ToolCallPiece, index: int) -> list[dict[str, Any]]:
+    """A tool call as a streaming server sends it: id and name, then argument fragments."""
+    arguments = piece.arguments
+    size = max(1, -(-len(arguments) // max(1, piece.fragments)))
+    parts = [arguments[i : i + size] for i in range(0, len(arguments), size)] or [""]
+    first = {
+        "index": index,
+        "id": piece.id or f"call_{index}",
+        "type": "function",
+        "function": {"name": piece.name, "arguments": ""},
+    }
+    deltas: list[dict[str, Any]] = [{"tool_calls": [first]}]
+    for part in parts:
+        call: dict[str, Any] = {"index": index, "function": {"arguments": part}}
+        if piece.repeat_name:
+            call = {**first, "function": {"name": piece.name, "arguments": part}}
+        deltas.append({"tool_calls": [call]})
+    return deltas
 
 
 def _chunk(model: str, delta: dict[str, Any], finish_reason: str | None = None) -> dict[str, Any]:

@@ -105,3 +105,22 @@ def test_session_turns_the_fallback_into_one_notice_and_an_answer() -> None:
         assert spoken == ["The pharmacy is on the first floor."]
     finally:
         session.close()
+
+
+def test_tools_pass_through_to_the_server_and_faq_mode_answers_with_text() -> None:
+    from app.core.fakes import FakeToolChat
+    from dialog.tools import ToolCall
+
+    call = ToolCall("c1", "call_staff", '{"reason": "wheelchair"}')
+    primary = FakeToolChat(rounds=[["One moment. ", call]])
+    chat, fallback = make(primary)
+
+    async def items() -> list[object]:
+        return [i async for i in chat.stream_with_tools(ASK, [{"type": "function"}])]
+
+    assert asyncio.run(items()) == ["One moment. ", call]
+    assert primary.tool_requests[0][1] == [{"type": "function"}]
+    primary.error = ChatError("Cannot reach the server.", "unreachable")
+    primary.rounds = []
+    assert "".join(map(str, asyncio.run(items()))) == "The pharmacy is on the first floor."
+    assert chat.degraded and fallback.requests

@@ -434,3 +434,145 @@ def test_split_tokens_round_trips() -> None:
     for text in ["", "  a  b ", KOREAN, "line\nbreak\n"]:
         assert "".join(split_tokens(text)) == text
     assert split_tokens(KOREAN) == ["안녕하세요,", " 무엇을", " 도와드릴까요?"]
+
+
+# ---------------------------------------------------------------------- retries
+def quick_chat(base_url: str, **kwargs: Any) -> OpenAIChat:
+    chat = make_chat(base_url)
+    chat.backoff_s = 0.02
+    for key, value in kwargs.items():
+        setattr(chat, key, value)
+    return chat
+
+
+@pytest.mark.parametrize("status", [500, 503, 429])
+def test_server_errors_before_any_text_are_retried(status: int) -> None:
+    with OpenAIServer(reply="Back again.", status=status, fail_first=2) as srv:
+        chat = quick_chat(srv.base_url)
+        assert "".join(run(collect(chat))) == "Back again."
+        assert chat.attempts == 3 and len(srv.chat_requests) == 3
+
+
+def test_a_reset_connection_is_retried() -> None:
+    with OpenAIServer(reply="Hello.", drop_first=1) as srv:
+        chat = quick_chat(srv.base_url)
+        assert "".join(run(collect(chat))) == "Hello."
+        assert chat.attempts == 2
+
+
+def test_retries_give_up_with_the_last_error() -> None:
+    with OpenAIServer(status=502) as srv:
+        chat = quick_chat(srv.base_url, retries=2)
+        error = fail(chat)
+        assert error.kind == "http" and error.status == 502
+        assert chat.attempts == 3
+
+
+@pytest.mark.parametrize("status", [400, 401, 404])
+def test_client_errors_are_not_retried(status: int) -> None:
+    with OpenAIServer(status=status) as srv:
+        chat = quick_chat(srv.base_url)
+        fail(chat)
+        assert chat.attempts == 1
+
+
+def test_nothing_is_retried_once_text_was_streamed() -> None:
+    with OpenAIServer(reply="one two three four", drop_after=2) as srv:
+        chat = quick_chat(srv.base_url)
+        assert fail(chat).kind == "unreachable"
+        assert chat.attempts == 1 and len(srv.chat_requests) == 1
+
+
+def test_backoff_grows_with_jitter_and_is_capped() -> None:
+    import random
+
+    chat = OpenAIChat(LlmSettings(), environ={}, backoff_s=0.25, rng=random.Random(1))
+    error = openai_error(503)
+    delays = [chat._backoff(n, error) for n in range(6)]
+    assert 0.25 <= delays[0] <= 0.375 and 0.5 <= delays[1] <= 0.75
+    assert delays == sorted(delays) and max(delays) == 4.0
+
+
+def openai_error(status: int) -> Any:
+    import httpx2
+    import openai
+
+    request = httpx2.Request("POST", "http://x/v1/chat/completions")
+    response = httpx2.Response(status, request=request)
+    return openai.APIStatusError("failed", response=response, body=None)
+
+
+@pytest.mark.parametrize("reply", ["", []])
+def test_an_empty_reply_is_a_bad_response(reply: Any) -> None:
+    with OpenAIServer(reply=reply) as srv:
+        assert fail(make_chat(srv.base_url)).kind == "bad_response"
+
+
+# ---------------------------------------------------------------------- tools
+def test_tool_call_deltas_are_assembled_and_sent_back() -> None:
+    from dialog.llm.openai_chat import _exchange_params
+    from dialog.tools import ToolCall, ToolExchange
+    from tests.support.openai_server import ToolCallPiece
+
+    tools = [{"type": "function", "function": {"name": "show_info", "parameters": {}}}]
+    card = ToolCallPiece("show_info", '{"card": "parking"}', id="call_a", fragments=4)
+    staff = ToolCallPiece("call_staff", '{"reason": "lost"}', fragments=2)
+    with OpenAIServer(reply=["Let me ", "show you.", card, staff]) as srv:
+        chat = make_chat(srv.base_url)
+
+        async def items() -> list[Any]:
+            return [i async for i in chat.stream_with_tools(HELLO, tools)]
+
+        got = run(items())
+        assert got[:2] == ["Let me ", "show you."]
+        assert got[2:] == [
+            ToolCall("call_a", "show_info", '{"card": "parking"}'),
+            ToolCall("call_1", "call_staff", '{"reason": "lost"}'),
+        ]
+        assert srv.last_request.tools == tools
+        assert srv.last_request.body["tool_choice"] == "auto"
+        # the follow-up request carries the calls and the tools' answers
+        srv.reply = "It's on the screen."
+        exchange = ToolExchange("Let me show you.", tuple(got[2:]), ("shown", "called"))
+
+        async def follow() -> str:
+            pieces = [i async for i in chat.stream_with_tools(HELLO, tools, [exchange])]
+            return "".join(p for p in pieces if isinstance(p, str))
+
+        assert run(follow()) == "It's on the screen."
+        sent = srv.last_request.messages
+        assert sent[-3]["role"] == "assistant" and sent[-3]["content"] == "Let me show you."
+        assert "content" not in _exchange_params(ToolExchange("", exchange.calls, ("a", "b")))[0]
+        assert [c["id"] for c in sent[-3]["tool_calls"]] == ["call_a", "call_1"]
+        assert sent[-2] == {"role": "tool", "tool_call_id": "call_a", "content": "shown"}
+        assert sent[-1] == {"role": "tool", "tool_call_id": "call_1", "content": "called"}
+
+
+def test_a_tool_call_alone_is_not_an_empty_reply() -> None:
+    from tests.support.openai_server import ToolCallPiece
+
+    with OpenAIServer(reply=[ToolCallPiece("end_session", "{}")]) as srv:
+        chat = make_chat(srv.base_url)
+
+        async def items() -> list[Any]:
+            return [i async for i in chat.stream_with_tools(HELLO, [])]
+
+        (call,) = run(items())
+        assert call.name == "end_session"
+        # the plain text stream of the same reply yields nothing, and is not an error
+        assert run(collect(chat)) == []
+
+
+def test_a_name_repeated_in_every_delta_is_not_doubled() -> None:
+    """llama-cpp-python's server repeats the function name in each delta."""
+    from tests.support.openai_server import ToolCallPiece
+
+    piece = ToolCallPiece("show_info", '{"card": "parking"}', fragments=5, repeat_name=True)
+    with OpenAIServer(reply=[piece]) as srv:
+        chat = make_chat(srv.base_url)
+
+        async def items() -> list[Any]:
+            return [i async for i in chat.stream_with_tools(HELLO, [])]
+
+        (call,) = run(items())
+        assert call.name == "show_info" and call.arguments == '{"card": "parking"}'

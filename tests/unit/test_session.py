@@ -14,13 +14,17 @@ from app.core.fakes import (
     FakeAudioSource,
     FakeChat,
     FakeSynthesizer,
+    FakeToolChat,
     FakeTranscriber,
     FakeVoiceActivity,
 )
 from app.core.registry import Roles
 from app.core.session import Session
 from app.core.timeline import MILESTONES
+from app.core.types import Affect
 from dialog.persona import load_persona
+from dialog.safety import SafetyGuard
+from dialog.tools import ToolCall
 from tests.support.events import EventLog
 
 RATE = 16000
@@ -228,3 +232,281 @@ def test_core_never_imports_qt() -> None:
         " dialog.persona, app.core.fakes; assert 'PySide6' not in sys.modules, 'Qt leaked'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# ------------------------------------------------------------ the mind: safety, tags, tools
+
+
+def mind_session(
+    log: EventLog, chat: object, persona: str = "default", **kwargs: object
+) -> Session:
+    """Text only, lexicon-only safety (no encoder load), no knowledge unless given."""
+    kwargs.setdefault("guard", SafetyGuard())
+    kwargs.setdefault("knowledge", None)
+    session = Session(Roles(chat=chat), load_persona(persona), **kwargs)  # type: ignore[arg-type]
+    session.subscribe(log)
+    session.start()
+    return session
+
+
+def system_of(chat: FakeChat, index: int = -1) -> str:
+    replies = [m for m in chat.requests if not m[0].content.startswith("Summarise")]
+    return replies[index][0].content
+
+
+def test_reply_tags_become_cues_and_never_reach_speech_or_captions(
+    log: EventLog, running: list[Session]
+) -> None:
+    chat = FakeChat("[smile] The cafe is on the first floor. [nod]It opens at [wink] seven.")
+    session = make_session(log, chat)
+    running.append(session)
+    turn = session.submit_text("is there a cafe?")
+    ended = log.wait_for(ev.TurnEnded, turn)
+    assert ended.reply_text == "The cafe is on the first floor. It opens at seven."
+    texts = [e.text for e in log.of(ev.ReplyChunk, turn) + log.of(ev.ReplySentence, turn)]
+    assert texts and not any("[" in t or "]" in t for t in texts)
+    synth = session.roles.synthesizer
+    assert isinstance(synth, FakeSynthesizer) and not any("[" in s for s in synth.spoken)
+    cues = [(c.tag, c.sentence_index) for c in log.of(ev.ExpressionCue, turn)]
+    assert cues == [("smile", 0), ("nod", 1)]  # wink is not in Hana's expressions
+    assert ev.ExpressionCue.priority is ev.Priority.DATA
+    assert "[smile]" in system_of(chat)  # the allowed tags are offered to the model
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "language"),
+    [("요즘 너무 힘들어서 죽고 싶어요", "109", "ko"), ("I just want to end it all", "988", "en")],
+)
+def test_a_crisis_is_answered_by_the_protocol_not_the_model(
+    log: EventLog, running: list[Session], text: str, line: str, language: str
+) -> None:
+    chat = FakeChat("Model words.")
+    session = mind_session(log, chat)
+    running.append(session)
+    turn = session.submit_text(text)
+    ended = log.wait_for(ev.TurnEnded, turn)
+    alert = log.wait_for(ev.StaffAlert, turn)
+    assert line in ended.reply_text and "Model words" not in ended.reply_text
+    assert alert.severity == "urgent" and alert.priority is ev.Priority.CONTROL
+    assert log.of(ev.SafetyAction, turn)[0].kind == "crisis-protocol"
+    assert chat.requests == []
+    # the next turn goes to the model, which is told to stay gentle and repeat the line
+    log.wait_for(ev.TurnEnded, session.submit_text("thank you" if language == "en" else "고마워요"))
+    assert line in system_of(chat) and "staff have been called" in system_of(chat)
+
+
+def test_a_staff_alert_survives_an_interrupt(log: EventLog, running: list[Session]) -> None:
+    session = make_session(log, FakeChat("x"), synthesizer=FakeSynthesizer(RATE, 0.2))
+    running.append(session)
+    turn = session.submit_text("I want to kill myself")
+    log.wait_for(ev.AudioOut, turn)
+    session.interrupt("user")
+    log.wait_for(ev.Interrupted, turn)
+    assert log.of(ev.StaffAlert, turn)
+
+
+def test_the_hospital_guide_refers_medical_questions(log: EventLog, running: list[Session]) -> None:
+    chat = FakeChat("Take two.")
+    session = mind_session(log, chat)
+    running.append(session)
+    ended = log.wait_for(ev.TurnEnded, session.submit_text("진통제 하루에 얼마나 먹어도 돼요?"))
+    assert "약사" in ended.reply_text and chat.requests == []
+    assert not log.of(ev.StaffAlert)
+
+
+def test_a_clinician_claim_is_replaced_before_it_is_shown_or_spoken(
+    log: EventLog, running: list[Session]
+) -> None:
+    chat = FakeChat("Hello. As your doctor, I say rest. You look sad. The lift is on the left.")
+    session = make_session(log, chat)
+    running.append(session)
+    session.guard = SafetyGuard()
+    turn = session.submit_text("hello")
+    ended = log.wait_for(ev.TurnEnded, turn)
+    shown = "".join(e.text for e in log.of(ev.ReplyChunk, turn))
+    assert "doctor, I say" not in shown and "doctor, I say" not in ended.reply_text
+    assert "not a doctor" in ended.reply_text and "The lift is on the left." in ended.reply_text
+    assert "sad" not in ended.reply_text and "sad" not in shown
+    details = [a.detail for a in log.of(ev.SafetyAction, turn)]
+    assert details == ["clinician-claim", "labels-visitor"]
+
+
+def test_tools_run_and_the_reply_continues(log: EventLog, running: list[Session]) -> None:
+    chat = FakeToolChat(
+        rounds=[
+            ["Here is the map. ", ToolCall("c1", "show_info", '{"card": "floor-map"}')],
+            ["The pharmacy is outside."],
+        ]
+    )
+    session = mind_session(log, chat)
+    running.append(session)
+    turn = session.submit_text("where is everything?")
+    ended = log.wait_for(ev.TurnEnded, turn)
+    shown = log.wait_for(ev.ShowInfo, turn)
+    assert shown.card == "floor-map" and "2F" in shown.body
+    assert ended.reply_text == "Here is the map. The pharmacy is outside."
+    (_, tools, exchanges) = chat.tool_requests[1]
+    assert [t["function"]["name"] for t in tools] == ["call_staff", "show_info", "end_session"]  # type: ignore[index]
+    assert exchanges[0].results == ("The card 'floor-map' is on the screen.",)  # type: ignore[attr-defined]
+
+
+def test_a_bad_tool_call_goes_back_to_the_model_as_an_error(
+    log: EventLog, running: list[Session]
+) -> None:
+    chat = FakeToolChat(
+        rounds=[[ToolCall("c1", "show_info", '{"card": "moon"}')], ["Sorry, I have no such map."]]
+    )
+    session = mind_session(log, chat)
+    running.append(session)
+    turn = session.submit_text("show me the moon map")
+    assert log.wait_for(ev.TurnEnded, turn).reply_text == "Sorry, I have no such map."
+    assert not log.of(ev.ShowInfo, turn)
+    assert "no card 'moon'" in log.wait_for(ev.Notice, turn).message
+    result = chat.tool_requests[1][2][0].results[0]  # type: ignore[attr-defined]
+    assert result.startswith("error: ") and "floor-map" in result
+
+
+def test_end_session_says_goodbye_and_asks_the_app_to_end(
+    log: EventLog, running: list[Session]
+) -> None:
+    chat = FakeToolChat(rounds=[[ToolCall("c1", "end_session", "{}")]])
+    session = mind_session(log, chat, language="ko")
+    running.append(session)
+    turn = session.submit_text("이제 갈게요, 안녕히 계세요")
+    ended = log.wait_for(ev.TurnEnded, turn)
+    assert log.wait_for(ev.SessionEndRequested, turn)
+    assert ended.reply_text == session.persona.farewell.get("ko")
+    assert len(chat.tool_requests) == 1  # no continuation after end_session
+
+
+def test_a_korean_visitor_gets_a_korean_reply_instruction(
+    log: EventLog, running: list[Session]
+) -> None:
+    chat = FakeChat("네.")
+    session = mind_session(log, chat, language="en")
+    running.append(session)
+    log.wait_for(ev.TurnEnded, session.submit_text("화장실이 어디예요?"))
+    assert "reply in Korean" in system_of(chat)
+    assert system_of(chat).startswith("당신은 새봄종합병원")
+    log.wait_for(ev.TurnEnded, session.submit_text("Where is the toilet?"))
+    assert "reply in English" in system_of(chat)
+
+
+def test_affect_is_soft_context_only_when_the_persona_allows_it(
+    log: EventLog, running: list[Session]
+) -> None:
+    chat = FakeChat("I understand.")
+    session = mind_session(log, chat)
+    running.append(session)
+    session.set_user_affect(Affect(-0.7, 0.6, "angry", 0.8, ("brow",)))
+    log.wait_for(ev.TurnEnded, session.submit_text("this is taking forever"))
+    system = system_of(chat)
+    assert "Soft context, possibly wrong: the visitor may be tense or upset" in system
+    assert "never name or guess" in system and "angry" not in system
+    session.set_user_affect(Affect(-0.7, 0.6, "angry", 0.1))  # too unsure to use
+    log.wait_for(ev.TurnEnded, session.submit_text("still waiting"))
+    assert "Soft context" not in system_of(chat)
+    other, other_log = FakeChat("Hmm."), EventLog()
+    customer = mind_session(other_log, other, persona="sales-customer")
+    running.append(customer)
+    customer.set_user_affect(Affect(-0.7, 0.6, "angry", 0.9))
+    other_log.wait_for(ev.TurnEnded, customer.submit_text("our price is fair"))
+    assert "Soft context" not in system_of(other)
+
+
+def test_visitor_left_wipes_memory_and_goes_idle_arrived_greets(
+    log: EventLog, running: list[Session]
+) -> None:
+    chat = FakeChat("Sure.")
+    session = mind_session(log, chat, history_turns=1, llm_summary=False)
+    running.append(session)
+    log.wait_for(ev.TurnEnded, session.submit_text("my name is Kim"))
+    log.wait_for(ev.TurnEnded, session.submit_text("where is the lift?"))
+    assert session.memory.summary and len(session.history()) == 2
+    log.wait_for(ev.TurnEnded, session.submit_text("and the toilet?"))
+    assert "my name is Kim" in system_of(chat)  # older turns live on in the summary
+    session.set_user_affect(Affect(-0.8, 0.1, "sad", 0.9))
+    session.visitor_left()
+    left = log.wait_for(ev.VisitorPresence)
+    assert not left.present
+    deadline = time.monotonic() + 2
+    while session.mode is not ev.AvatarMode.IDLE and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert session.mode is ev.AvatarMode.IDLE
+    assert session.history() == [] and session.memory.summary == ""
+    session.visitor_arrived()
+    greeting = log.wait_for(ev.TurnEnded, timeout=5)
+    for _ in range(100):
+        greetings = [e for e in log.of(ev.TurnEnded) if "AI" in e.reply_text]
+        if greetings:
+            break
+        time.sleep(0.02)
+    assert greetings and "Hana" in greetings[-1].reply_text, greeting
+    log.wait_for(ev.TurnEnded, session.submit_text("hello again"))
+    assert "Kim" not in system_of(chat) and "Soft context" not in system_of(chat)
+
+
+def test_knowledge_passages_are_quoted_with_citations(
+    log: EventLog, running: list[Session]
+) -> None:
+    from dialog.knowledge import KnowledgeBase
+    from dialog.retrieval import Retriever
+
+    retriever = Retriever(KnowledgeBase.from_folder(embedder=None), top_k=2)
+    chat = FakeChat("Basement levels 2 and 3.")
+    session = mind_session(log, chat, knowledge=retriever)
+    running.append(session)
+    log.wait_for(ev.TurnEnded, session.submit_text("Where can I park my car?"))
+    system = system_of(chat)
+    assert '<passage source="faq.en.md#parking' in system and "basement levels 2" in system
+    assert "only from the reference passages" in system and "do not know" in system
+    log.wait_for(ev.TurnEnded, session.submit_text("주차장은 어디에 있나요?"))
+    assert '<passage source="faq.ko.md#parking' in system_of(chat)
+
+
+def test_a_real_openai_stream_with_tool_deltas_through_the_session(
+    log: EventLog, running: list[Session]
+) -> None:
+    from app.config.settings import LlmSettings
+    from dialog.llm.openai_chat import OpenAIChat
+    from tests.support.openai_server import OpenAIServer, ToolCallPiece
+
+    def script(messages: list[dict[str, object]]) -> list[object]:
+        if messages[-1]["role"] == "tool":
+            return ["[nod] The card ", "is on ", "the screen."]
+        return ["[smi", "le] Let me show you. ", ToolCallPiece("show_info", '{"card": "parking"}')]
+
+    with OpenAIServer(script=script) as server:  # type: ignore[arg-type]
+        chat = OpenAIChat(LlmSettings(base_url=server.base_url, model="m"), environ={})
+        session = mind_session(log, chat)
+        running.append(session)
+        turn = session.submit_text("where do I park?")
+        ended = log.wait_for(ev.TurnEnded, turn)
+        assert ended.reply_text == "Let me show you. The card is on the screen."
+        assert log.wait_for(ev.ShowInfo, turn).card == "parking"
+        assert [c.tag for c in log.of(ev.ExpressionCue, turn)] == ["smile", "nod"]
+        assert len(server.chat_requests) == 2 and server.chat_requests[0].tools
+
+
+def test_the_model_summarises_turns_that_leave_the_window(
+    log: EventLog, running: list[Session]
+) -> None:
+    def reply(messages: object) -> str:
+        first = messages[0].content  # type: ignore[index]
+        if first.startswith("Summarise"):
+            return "The visitor, Mr Kim, asked where the lift is."
+        return "Sure."
+
+    chat = FakeChat(reply)
+    session = mind_session(log, chat, history_turns=1)
+    running.append(session)
+    log.wait_for(ev.TurnEnded, session.submit_text("I'm Mr Kim. Where is the lift?"))
+    log.wait_for(ev.TurnEnded, session.submit_text("and the toilet?"))
+    deadline = time.monotonic() + 3
+    while "Mr Kim, asked" not in session.memory.summary and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert session.memory.summary == "The visitor, Mr Kim, asked where the lift is."
+    log.wait_for(ev.TurnEnded, session.submit_text("thanks"))
+    assert "<summary>The visitor, Mr Kim, asked where the lift is.</summary>" in system_of(chat)
+    summary_request = next(m for m in chat.requests if m[0].content.startswith("Summarise"))
+    assert "<conversation>" in summary_request[1].content
