@@ -1,69 +1,134 @@
-"""Piper speech synthesis: time to first audio and real-time factor.
+"""Speech synthesis per engine: time to first audio and real-time factor.
 
-Time to first audio: from ``synthesize()`` to the first sentence's samples (what a
-conversation waits for before the avatar starts speaking). RTF: synthesis seconds per
-second of audio for the whole text (below 1 keeps ahead of playback). The voice is loaded
-and warmed up first (its load time is printed apart); each case runs ``--runs`` times and
-reports the median and the worst.
+Time to first audio: from ``synthesize()`` to the first piece's samples (what a
+conversation waits for before the avatar starts speaking; the first piece may be the
+sentence's first clause). RTF: synthesis seconds per second of audio for the whole text
+(below 1 keeps ahead of playback). Each engine is loaded and warmed up first (its load
+time is printed apart); each case runs ``--runs`` times and reports p50 and p95.
 
-Run from the repository root: ``python bench/tts_latency.py [--runs 10]``.
+Engines: piper (English), espeak en and espeak ko, kokoro (when installed). For Piper the
+first audio is also measured without the clause cut (the whole first sentence), to show
+what the cut buys. The machine's load average is printed: on a shared 2-core machine the
+figures can be several times those of an idle one.
+
+Run from the repository root: ``python bench/tts_latency.py [--runs 10] [--engines ...]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.config.settings import Settings
-from speech.tts.piper_tts import build
+from app.core.types import SpeechChunk
 
 CASES = {
-    "12-word sentence": "Hello, I am your guide and I can help you find rooms.",
-    "paragraph (5 sentences)": (
-        "Welcome to the city museum. The exhibition on the second floor shows paintings "
-        "from the early twentieth century. Audio guides are available at the front desk, "
-        "in English and in Korean. The cafe on the ground floor is open until six in the "
-        "evening. Please ask me if you need directions to any room."
-    ),
+    "en": {
+        "12-word sentence": "Hello, I am your guide and I can help you find rooms.",
+        "paragraph (5 sentences)": (
+            "Welcome to the city museum. The exhibition on the second floor shows paintings "
+            "from the early twentieth century. Audio guides are available at the front desk, "
+            "in English and in Korean. The cafe on the ground floor is open until six in the "
+            "evening. Please ask me if you need directions to any room."
+        ),
+    },
+    "ko": {
+        "12-word sentence": (
+            "안녕하세요, 저는 안내를 맡은 도우미이고 원하시는 방을 찾아 드릴 수 있습니다."
+        ),
+        "paragraph (4 sentences)": (
+            "시립 박물관에 오신 것을 환영합니다. 이층 전시실에는 이십세기 초의 그림이 있습니다. "
+            "오디오 가이드는 안내 데스크에서 빌리실 수 있고, 한국어와 영어로 들으실 수 있습니다. "
+            "일층 카페는 저녁 여섯시까지 엽니다."
+        ),
+    },
 }
 
 
-def measure(synthesizer: object, text: str) -> tuple[float, float, float, int]:
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def measure(chunks: Iterator[SpeechChunk]) -> tuple[float, float, float, int]:
     started = time.perf_counter()
     first = None
     audio = 0.0
-    sentences = 0
-    for chunk in synthesizer.synthesize(text):  # type: ignore[attr-defined]
+    pieces = 0
+    for chunk in chunks:
         if first is None:
             first = time.perf_counter() - started
         audio += chunk.seconds
-        sentences += 1
+        pieces += 1
     total = time.perf_counter() - started
-    return first or total, total / audio, audio, sentences
+    return first or total, total / audio if audio else float("nan"), audio, pieces
+
+
+def build(engine: str) -> tuple[Any, str] | None:
+    settings = Settings()
+    try:
+        if engine == "piper":
+            from speech.tts.piper_tts import build as build_piper
+
+            return build_piper(settings), "en"
+        if engine in ("espeak-en", "espeak-ko"):
+            from speech.tts.espeak_tts import EspeakSynthesizer
+
+            language = engine.rsplit("-", 1)[1]
+            return EspeakSynthesizer(language), language
+        if engine == "kokoro":
+            from speech.tts.kokoro_tts import build as build_kokoro
+
+            return build_kokoro(settings), "en"
+    except Exception as exc:
+        print(f"{engine}: not available ({exc})")
+        return None
+    raise SystemExit(f"unknown engine {engine!r}")
+
+
+def report(name: str, runs: list[tuple[float, float, float, int]], words: int) -> None:
+    firsts = [1000 * r[0] for r in runs]
+    rtfs = [r[1] for r in runs]
+    print(
+        f"  {name}: {words} words, {runs[0][3]} piece(s), {runs[0][2]:.2f} s audio | first audio "
+        f"p50 {statistics.median(firsts):.0f} ms, p95 {percentile(firsts, 0.95):.0f} ms | "
+        f"RTF p50 {statistics.median(rtfs):.3f}, p95 {percentile(rtfs, 0.95):.3f}"
+    )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--engines", default="piper,espeak-en,espeak-ko,kokoro")
     args = parser.parse_args()
-    started = time.perf_counter()
-    synthesizer = build(Settings())
-    print(f"voice load + warm-up: {time.perf_counter() - started:.2f} s")
-    for name, text in CASES.items():
-        results = [measure(synthesizer, text) for _ in range(args.runs)]
-        firsts = [1000 * r[0] for r in results]
-        rtfs = [r[1] for r in results]
-        audio, sentences = results[0][2], results[0][3]
-        print(
-            f"{name}: {len(text.split())} words, {sentences} sentence(s), {audio:.2f} s audio | "
-            f"first audio median {statistics.median(firsts):.0f} ms (max {max(firsts):.0f}) | "
-            f"RTF median {statistics.median(rtfs):.3f} (max {max(rtfs):.3f})"
-        )
+    load = os.getloadavg()
+    print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores")
+    for engine in args.engines.split(","):
+        started = time.perf_counter()
+        built = build(engine)
+        if built is None:
+            continue
+        synthesizer, language = built
+        print(f"{engine}: load + warm-up {time.perf_counter() - started:.2f} s")
+        for name, text in CASES[language].items():
+            runs = [measure(synthesizer.synthesize(text, language)) for _ in range(args.runs)]
+            report(name, runs, len(text.split()))
+        if engine == "piper":
+            from speech.normalize import normalize
+
+            # the first sentence whole, as before the clause cut (a private path, on purpose)
+            text = CASES["en"]["12-word sentence"]
+            spoken = normalize(text, "en")
+            runs = [measure(synthesizer._speak(text, spoken)) for _ in range(args.runs)]
+            report("12-word sentence without the clause cut", runs, len(text.split()))
     return 0
 
 

@@ -27,9 +27,11 @@ Later work maps these visemes onto the ARKit-52 blendshapes the renderers consum
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Sequence
 
 from app.core.types import Viseme
+from speech.korean_visemes import IPA_VISEMES as _KOREAN_IPA
 
 VISEMES: tuple[str, ...] = (
     "sil", "PP", "FF", "TH", "DD", "kk", "CH", "SS", "nn", "RR", "aa", "E", "I", "O", "U",
@@ -62,10 +64,16 @@ _add("E", "ɛ e ɜ eɪ")
 _add("I", "ɪ i j ᵻ iə")
 _add("O", "o ɔ ɒ oʊ ɔɪ")
 _add("U", "u ʊ w ʊɹ")
+# Korean (espeak-ng's ``ko`` voice): symbols English does not use, see korean_visemes
+for _symbol, _shape in _KOREAN_IPA.items():
+    _TABLE.setdefault(_symbol, _shape)
+_LONGEST = max(len(symbol) for symbol in _TABLE)
 
 # modifiers: no shape of their own
 STRESS = frozenset("ˈˌ")
-LENGTH = frozenset("ːˑ")
+# length and secondary articulations (palatalised ``iʲ``, aspirated ``pʰ``): no shape of
+# their own, their time goes to the sound before them
+LENGTH = frozenset("ːˑʲʰʷ˞")
 WORD_GAP = frozenset(" ")
 
 
@@ -76,6 +84,37 @@ def viseme_for(phoneme: str) -> tuple[str, float]:
         # a combining mark or tie bar we do not list: judge by the base symbol
         found = _TABLE.get(phoneme[0])
     return found if found is not None else (SILENCE, 1.0)
+
+
+def units(phoneme: str) -> list[tuple[str, float]]:
+    """The visemes of one espeak phoneme *name*, which may hold several symbols.
+
+    espeak-ng's phoneme events name whole phonemes with their marks (``ˈəʊ``, ``k-``,
+    ``tɕh``): stress, length, release and combining marks are dropped, and the rest is
+    matched longest-first (``tʃ`` before ``t``), so a diphthong gives two shapes. A name
+    with nothing known in it (a pause ``""``, a language switch ``(en)``) is silence.
+    """
+    if phoneme in _TABLE:
+        return [_TABLE[phoneme]]
+    if phoneme.startswith("("):
+        return [(SILENCE, 1.0)]
+    symbols = "".join(
+        c
+        for c in phoneme
+        if c not in STRESS and c not in LENGTH and c not in "-'_|" and not unicodedata.combining(c)
+    )
+    found: list[tuple[str, float]] = []
+    index = 0
+    while index < len(symbols):
+        for size in range(min(_LONGEST, len(symbols) - index), 0, -1):
+            shape = _TABLE.get(symbols[index : index + size])
+            if shape is not None:
+                found.append(shape)
+                index += size
+                break
+        else:
+            index += 1  # an unknown symbol inside a name: skip it, keep the rest
+    return found or [(SILENCE, 1.0)]
 
 
 def timeline(
@@ -89,7 +128,7 @@ def timeline(
     if len(phonemes) != len(samples):
         raise ValueError(f"{len(phonemes)} phonemes but {len(samples)} durations")
     # first pass: give modifier time to the sound it belongs to
-    units: list[tuple[str, float, int]] = []  # (viseme, weight, samples)
+    held: list[tuple[str, float, int]] = []  # (viseme, weight, samples)
     pending = 0  # stress-mark time waiting for the next sound
     for phoneme, count in zip(phonemes, samples, strict=True):
         count = int(count)
@@ -97,20 +136,24 @@ def timeline(
             pending += count
             continue
         if phoneme in LENGTH or phoneme in WORD_GAP:
-            if units:
-                name, weight, held = units[-1]
-                units[-1] = (name, weight, held + count + pending)
+            if held:
+                name, weight, before = held[-1]
+                held[-1] = (name, weight, before + count + pending)
                 pending = 0
             else:
-                units.append((SILENCE, 1.0, count + pending))
+                held.append((SILENCE, 1.0, count + pending))
                 pending = 0
             continue
-        name, weight = viseme_for(phoneme)
-        units.append((name, weight, count + pending))
+        count += pending
         pending = 0
+        shapes = [viseme_for(phoneme)] if len(phoneme) == 1 else units(phoneme)
+        # a multi-symbol name (a diphthong) shares its time evenly between its shapes
+        for index, (name, weight) in enumerate(shapes):
+            share = count * (index + 1) // len(shapes) - count * index // len(shapes)
+            held.append((name, weight, share))
     if pending:
-        units.append((SILENCE, 1.0, pending))
-    return _to_visemes(_merge(units), sample_rate)
+        held.append((SILENCE, 1.0, pending))
+    return _to_visemes(_merge(held), sample_rate)
 
 
 def _merge(units: Iterable[tuple[str, float, int]]) -> list[tuple[str, float, int]]:

@@ -55,8 +55,12 @@ class AsrSettings(Section):
 
 
 class TtsSettings(Section):
+    # piper (English), espeak (Korean and English, always there), kokoro, auto (Piper for
+    # English, espeak-ng for Korean), fake
     engine: str = "piper"
     voice: str = "en_US-joe-medium"
+    # speaking rate as a factor of the voice's own: 0.8 suits elderly visitors
+    speed: float = Field(1.0, ge=0.5, le=2.0)
 
 
 class VadSettings(Section):

@@ -36,6 +36,10 @@ ENGINES: dict[str, dict[str, str]] = {
     },
     "tts": {
         "piper": "speech.tts.piper_tts:build",
+        "espeak": "speech.tts.espeak_tts:build",
+        "kokoro": "speech.tts.kokoro_tts:build",
+        # English to Piper (or Kokoro), Korean to espeak-ng
+        "auto": "speech.tts.auto_tts:build",
         "fake": "app.core.registry:_fake_tts",
     },
     "sink": {

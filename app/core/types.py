@@ -36,17 +36,31 @@ class Viseme:
     weight: float = 1.0
 
 
+@dataclass(frozen=True, slots=True)
+class WordTiming:
+    """One spoken word, heard from sample ``start`` up to (not including) ``end``.
+
+    Samples count from the first sample of the chunk that carries the word.
+    """
+
+    word: str
+    start: int
+    end: int
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class SpeechChunk:
     """A piece of synthesized speech with the visemes that fall inside it.
 
-    Viseme times are relative to the first sample of this chunk.
+    Viseme times are relative to the first sample of this chunk. ``words`` (optional: only
+    engines that know where words fall give them) lets "what was heard" end on a word.
     """
 
     samples: FloatArray
     sample_rate: int
     visemes: tuple[Viseme, ...] = ()
     text: str = ""
+    words: tuple[WordTiming, ...] = ()
 
     @property
     def seconds(self) -> float:

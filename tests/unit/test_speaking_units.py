@@ -1,20 +1,31 @@
 """Fast checks of the speaking slice without a voice or a sound device.
 
-The viseme mapping and timelines, and SoundDeviceSink's audio clock driven by a fake
-PortAudio stream whose callbacks and clock the test controls.
+The viseme mapping and timelines, SoundDeviceSink's audio clock driven by a fake PortAudio
+stream whose callbacks and clock the test controls, the first-clause cut, word timings and
+heard text, the audio-driven viseme estimator, and ``dhuman say`` on bad input (with
+espeak-ng, which needs no model and answers in milliseconds).
 """
 
 from __future__ import annotations
 
+import io
 import itertools
+import json
+import wave
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 import pytest
 
-from app.core.types import SpeechChunk
+from app.config.settings import Settings
+from app.core.types import SpeechChunk, Viseme, WordTiming
 from speech import playback, visemes
+from speech.heard import Spoken, heard_text
+from speech.sentences import SentenceSplitter, split_sentences
+from speech.tts import words
+from speech.tts.piper_tts import word_spans
 
 RATE = 1000  # a round rate keeps the arithmetic readable
 
@@ -201,3 +212,252 @@ def test_no_output_device_is_a_clear_role_problem(monkeypatch: pytest.MonkeyPatc
     from app.core.registry import RoleUnavailable
 
     assert isinstance(info.value, RoleUnavailable)
+
+
+# ------------------------------------------------------------------ first clause
+
+
+@pytest.mark.parametrize(
+    ("text", "pieces"),
+    [
+        (
+            "Hello, I am your guide and I can help you find rooms.",
+            ["Hello, I am your guide", "and I can help you find rooms."],
+        ),
+        (
+            "The pharmacy is on the first floor, next to the main entrance. It opens at nine.",
+            [
+                "The pharmacy is on the first floor,",
+                "next to the main entrance.",
+                "It opens at nine.",
+            ],
+        ),
+        ("Yes, sure.", ["Yes, sure."]),  # too short to cut
+        ("I like bread and butter.", ["I like bread and butter."]),  # the rest would be a scrap
+        (
+            "약국은 일층에 있고 화장실은 지하에 있습니다. 감사합니다.",
+            ["약국은 일층에 있고", "화장실은 지하에 있습니다.", "감사합니다."],
+        ),
+        (
+            "오늘은 날씨가 좋지만 내일은 비가 옵니다.",
+            ["오늘은 날씨가 좋지만", "내일은 비가 옵니다."],
+        ),
+        (
+            "진료는 아홉시에 시작합니다. 그리고 점심시간은 열두시부터 한시까지입니다.",
+            ["진료는 아홉시에 시작합니다.", "그리고 점심시간은 열두시부터 한시까지입니다."],
+        ),
+        ("이 제품은 최고 품질입니다.", ["이 제품은 최고 품질입니다."]),  # 최고 is a noun
+    ],
+)
+def test_only_the_first_piece_may_end_at_a_clause(text: str, pieces: list[str]) -> None:
+    assert split_sentences(text, first_clause=True) == pieces
+    assert split_sentences(text) == [p for p in split_sentences(text)]  # default unchanged
+
+
+def test_streamed_reply_releases_its_first_clause_before_the_sentence_ends() -> None:
+    splitter = SentenceSplitter()
+    released: list[str] = []
+    reply = "Hello, I am your guide and I can help you find rooms. Thanks."
+    for word in reply.split(" "):
+        released += splitter.feed(word + " ")
+        if released:
+            break
+    assert released == ["Hello, I am your guide"]  # before "rooms." has even arrived
+    assert splitter.feed("") == []
+    korean = SentenceSplitter()
+    assert korean.feed("오늘은 날씨가 좋지만 내") == ["오늘은 날씨가 좋지만"]
+    assert korean.feed("일은 비가 옵니다. 우산을") == ["내일은 비가 옵니다."]
+
+
+def test_splitter_can_be_told_not_to_cut_the_first_clause() -> None:
+    splitter = SentenceSplitter(first_clause_chars=None)
+    assert splitter.feed("Hello, I am your guide and I can ") == []
+
+
+# ------------------------------------------------------------------ words and heard text
+
+
+def test_word_spans_from_piper_alignments() -> None:
+    phonemes = ["^", "h", "ə", "l", "o", ",", " ", "a", "ɪ", " ", "ɡ", "a", "ɪ", "d", "$"]
+    counts = [5, 1, 1, 1, 1, 4, 2, 1, 1, 2, 1, 1, 1, 1, 5]
+    assert word_spans(phonemes, counts) == [(5, 9), (15, 17), (19, 23)]
+
+
+def test_words_align_one_to_one_or_by_length() -> None:
+    exact = words.align(["hello,", "I", "guide"], [(5, 9), (15, 17), (19, 23)])
+    assert [(w.word, w.start, w.end) for w in exact] == [
+        ("hello,", 5, 9), ("I", 15, 17), ("guide", 19, 23),
+    ]  # fmt: skip
+    merged = words.align(["I", "am", "here"], [(0, 100), (100, 200)])  # espeak joined I+am
+    assert [w.word for w in merged] == ["I", "am", "here"]
+    assert merged[0].start == 0 and merged[-1].end == 200
+    assert all(a.end == b.start for a, b in itertools.pairwise(merged))
+    assert words.spoken_words("Hi — there , you!") == ["Hi", "there", "you!"]
+
+
+def _entry(text: str, start: int, timings: list[tuple[str, int, int]]) -> Spoken:
+    chunk = SpeechChunk(
+        np.zeros(timings[-1][2] + 10, np.float32),
+        RATE,
+        (),
+        text,
+        tuple(WordTiming(w, s, e) for w, s, e in timings),
+    )
+    entry = Spoken(text, start)
+    entry.add(chunk, start)
+    return entry
+
+
+def test_heard_text_ends_on_the_last_word_heard_at_least_half() -> None:
+    first = _entry("Call 109.", 0, [("Call", 0, 100), ("one", 100, 200), ("zero", 200, 300),
+                                     ("nine.", 300, 400)])  # fmt: skip
+    second = _entry("It is free.", 410, [("It", 0, 50), ("is", 60, 100), ("free.", 120, 300)])
+    spoken = [first, second]
+    assert heard_text(spoken, 0) == ""
+    assert heard_text(spoken, 49) == ""  # less than half of "Call"
+    assert heard_text(spoken, 50) == "Call"
+    assert heard_text(spoken, 260) == "Call one zero"
+    assert heard_text(spoken, 410) == "Call 109."  # a whole sentence keeps its own text
+    assert heard_text(spoken, 410 + 80) == "Call 109. It is"
+    assert heard_text(spoken, 10_000) == "Call 109. It is free."
+
+
+def test_heard_text_without_word_timings_uses_the_share_of_samples() -> None:
+    plain = SimpleNamespace(text="one two three four", start_sample=0, samples=400)
+    assert heard_text([plain], 200) == "one two"
+
+
+# ------------------------------------------------------------------ espeak events -> chunk
+
+
+def test_espeak_events_give_visemes_and_words_covering_the_audio() -> None:
+    from speech.tts import espeak_lib
+    from speech.tts.espeak_tts import chunk_from
+
+    ev = espeak_lib.Event
+    events = (
+        ev(espeak_lib.EVENT_WORD, 0, "", 1, 1),
+        ev(espeak_lib.EVENT_PHONEME, 10, "aɪ"),
+        ev(espeak_lib.EVENT_PHONEME, 40, "ɐ"),
+        ev(espeak_lib.EVENT_PHONEME, 60, "m"),
+        ev(espeak_lib.EVENT_WORD, 80, "", 6, 4),
+        ev(espeak_lib.EVENT_PHONEME, 80, "h"),
+        ev(espeak_lib.EVENT_PHONEME, 90, "ˈɪɹ"),
+        ev(espeak_lib.EVENT_PHONEME, 130, ""),
+    )
+    result = espeak_lib.Synthesis(np.zeros(200, np.int16), RATE, events)
+    chunk = chunk_from(result, "I am here.", "I am here.")
+    assert [v.name for v in chunk.visemes] == ["sil", "aa", "PP", "kk", "I", "RR", "sil"]
+    assert chunk.visemes[-1].start + chunk.visemes[-1].duration == pytest.approx(0.2)
+    # "I am" came as one word event: its time is shared; "here." ends at its last sound
+    assert [(w.word, w.start, w.end) for w in chunk.words] == [
+        ("I", 0, 32), ("am", 32, 80), ("here.", 80, 130),
+    ]  # fmt: skip
+
+
+# ------------------------------------------------------------------ audio-driven visemes
+
+
+def test_audio_estimator_covers_the_audio_and_finds_silence() -> None:
+    from speech import audio_visemes
+
+    rate = 16000
+    t = np.arange(rate) / rate
+    voiced = (0.3 * np.sin(2 * np.pi * 150 * t) * (1 + np.sin(2 * np.pi * 700 * t))).astype(
+        np.float32
+    )
+    audio = np.concatenate(
+        [np.zeros(rate // 2, np.float32), voiced, np.zeros(rate // 2, np.float32)]
+    )
+    line = audio_visemes.estimate(audio, rate)
+    assert line[0].name == "sil" and line[-1].name == "sil"
+    assert line[-1].start + line[-1].duration == pytest.approx(len(audio) / rate)
+    assert any(v.name != "sil" for v in line)
+    assert all(0.5 <= v.weight <= 1.0 for v in line)
+    assert audio_visemes.estimate(np.zeros(0, np.float32), rate) == ()
+    assert audio_visemes.smooth(["a", "b", "a", "a", "c", "a", "a"], 3) == ["a"] * 7
+
+
+def test_resampled_chunk_keeps_words_and_visemes_in_place() -> None:
+    from speech.tts.auto_tts import resample_chunk
+
+    chunk = SpeechChunk(
+        np.ones(22050, np.float32),
+        22050,
+        (Viseme("aa", 0.0, 1.0),),
+        "x",
+        (WordTiming("x", 0, 22050),),
+    )
+    moved = resample_chunk(chunk, 24000)
+    assert moved.sample_rate == 24000 and len(moved.samples) == 24000
+    assert moved.words[0].end == 24000 and moved.visemes == chunk.visemes
+    assert resample_chunk(chunk, 22050) is chunk
+
+
+# ------------------------------------------------------------------ dhuman say: bad input
+
+
+def _say(tmp_path: Path, *argv: str) -> tuple[int, str, str]:
+    from app.cli import say_cmd
+    from app.cli.main import build_parser
+
+    args = build_parser().parse_args(["say", *argv])
+    out, err = io.StringIO(), io.StringIO()
+    code = say_cmd.run(args, Settings(), out, err)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("argv", "code", "message"),
+    [
+        (["", "--engine", "espeak"], 2, "empty"),
+        (["   ", "--engine", "espeak"], 2, "empty"),
+        (["x" * 10_000, "--engine", "espeak"], 2, "too long (10,000 characters"),
+        (["😊🎉", "--engine", "espeak"], 2, "nothing to say"),
+        (["Hello", "--engine", "espeak", "--voice", "zz-nope"], 1, "no voice 'zz-nope'"),
+        (["Hello", "--engine", "piper", "--voice", "no-such-voice"], 1, "not available"),
+    ],
+)
+def test_say_refuses_bad_input_with_a_clear_message(
+    tmp_path: Path, argv: list[str], code: int, message: str
+) -> None:
+    pytest.importorskip("espeakng_loader")
+    result, _, err = _say(tmp_path, *argv, "--out", str(tmp_path / "x.wav"))
+    assert result == code
+    assert err.startswith("dhuman say: ") and message in err
+    assert "Traceback" not in err
+
+
+def test_say_speaks_emoji_and_mixed_korean_english_to_a_file(tmp_path: Path) -> None:
+    pytest.importorskip("espeakng_loader")
+    wav, marks = tmp_path / "x.wav", tmp_path / "x.json"
+    code, out, err = _say(
+        tmp_path, "안녕하세요 😊 Dr. Kim, 약국은 3층에 있어요. See you at 3:30 PM!",
+        "--engine", "espeak", "--speed", "0.8", "--out", str(wav), "--visemes", str(marks),
+    )  # fmt: skip
+    assert code == 0, err
+    assert "first audio" in out and "RTF" in out
+    data = json.loads(marks.read_text("utf-8"))
+    spoken = [w["word"] for w in data["words"]]
+    assert "삼층에" in spoken and "Doctor" in spoken and "thirty" in spoken
+    assert data["visemes"][-1]["start"] + data["visemes"][-1]["duration"] == pytest.approx(
+        data["seconds"], abs=1e-3
+    )
+    with wave.open(str(wav)) as handle:
+        assert handle.getframerate() == 22050
+        assert handle.getnframes() / 22050 == pytest.approx(data["seconds"], abs=1e-3)
+
+
+def test_say_sends_korean_for_the_english_only_voice_to_the_auto_engine() -> None:
+    from app.cli import say_cmd
+    from app.cli.main import build_parser
+
+    settings = Settings()
+    err = io.StringIO()
+    say_cmd._configure(build_parser().parse_args(["say", "안녕하세요"]), settings, err)
+    assert settings.tts.engine == "auto" and "English only" in err.getvalue()
+    settings = Settings()
+    say_cmd._configure(
+        build_parser().parse_args(["say", "Hello", "--language", "en"]), settings, err
+    )
+    assert settings.tts.engine == "piper"
