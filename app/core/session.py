@@ -19,7 +19,6 @@ import itertools
 import logging
 import threading
 from collections.abc import AsyncIterator, Callable, Coroutine
-from dataclasses import dataclass
 from functools import partial
 from typing import Any, Literal
 
@@ -46,19 +45,11 @@ from dialog.reply_stream import ReplyShaper, Shaped
 from dialog.retrieval import Retrieved, Retriever
 from dialog.safety import LlmCrisisCheck, SafetyGuard, Screening
 from dialog.tools import ToolBox, ToolCall, ToolChat, ToolExchange
+from speech.heard import Spoken, heard_text
 
 log = logging.getLogger(__name__)
 Listener = Callable[[ev.Event], None]
 MAX_TOOL_ROUNDS = 2  # model -> tools -> model -> tools -> model, then it must answer
-
-
-@dataclass
-class _Spoken:
-    """A sentence placed on the turn's audio clock, to know what was heard."""
-
-    text: str
-    start_sample: int
-    samples: int = 0
 
 
 class Session:
@@ -120,6 +111,7 @@ class Session:
         )
         self._input_rate = input_sample_rate
         self._interrupt_reason = ""
+        self._speech_rate = 0  # the sample rate of the voice speaking this turn
         self._ending = False  # the end_session tool was called this turn
 
     # ------------------------------------------------------------ lifecycle
@@ -376,7 +368,7 @@ class Session:
         self._set_mode(ev.AvatarMode.THINKING, turn_id)
         language = self._language_of(user_text or scripted or "")
         sentences: asyncio.Queue[str | None] = asyncio.Queue()
-        spoken: list[_Spoken] = []
+        spoken: list[Spoken] = []
         speaker = asyncio.create_task(self._speak(turn_id, sentences, spoken, language))
         reply: list[str] = []
         try:
@@ -582,21 +574,22 @@ class Session:
         self,
         turn_id: int,
         sentences: asyncio.Queue[str | None],
-        spoken: list[_Spoken],
+        spoken: list[Spoken],
         language: str,
     ) -> None:
         synth = self.roles.synthesizer
         cursor = 0
         while (text := await sentences.get()) is not None:
-            entry = _Spoken(text, cursor)
+            entry = Spoken(text, cursor)
             spoken.append(entry)
             if synth is None:
                 continue  # text-only mode: captions still flow as ReplySentence events
             try:
                 async for chunk in iterate_in_thread(partial(synth.synthesize, text, language)):
                     self._play(turn_id, chunk, cursor, len(spoken) - 1)
+                    entry.add(chunk, cursor)  # its word timings, on the turn's sample axis
                     cursor += len(chunk.samples)
-                    entry.samples += len(chunk.samples)
+                    self._speech_rate = chunk.sample_rate
             except Exception as exc:
                 log.exception("synthesis failed")
                 self._emit(
@@ -641,9 +634,12 @@ class Session:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
 
-    def _finish_interrupted(self, turn_id: int, user_text: str, spoken: list[_Spoken]) -> None:
+    def _finish_interrupted(self, turn_id: int, user_text: str, spoken: list[Spoken]) -> None:
         report = self.roles.sink.stop() if self.roles.sink is not None else None
         heard_samples = report.heard_samples if report else 0
+        if report and report.sample_rate and self._speech_rate != report.sample_rate:
+            # the sink counts at its stream's rate; the sentences at the voice's
+            heard_samples = round(heard_samples * self._speech_rate / report.sample_rate)
         heard = heard_text(spoken, heard_samples)
         dropped = self._queue.drop_data(turn_id)
         log.debug("interrupt dropped %d queued data events", dropped)
@@ -727,21 +723,3 @@ def _sentences_of(text: str) -> list[str]:
     from speech.sentences import split_sentences
 
     return split_sentences(text) or [text]
-
-
-def heard_text(spoken: list[_Spoken], heard_samples: int) -> str:
-    """The words the listener heard: whole sentences, then a share of the cut one.
-
-    Without word timings the cut sentence is estimated by its share of samples;
-    engines with alignments refine this to the exact word.
-    """
-    words: list[str] = []
-    for entry in spoken:
-        if entry.samples == 0 or heard_samples <= entry.start_sample:
-            break
-        part = entry.text.split()
-        share = min(1.0, (heard_samples - entry.start_sample) / entry.samples)
-        words += part[: int(len(part) * share + 1e-9)]
-        if share < 1.0:
-            break
-    return " ".join(words)

@@ -510,3 +510,34 @@ def test_the_model_summarises_turns_that_leave_the_window(
     assert "<summary>The visitor, Mr Kim, asked where the lift is.</summary>" in system_of(chat)
     summary_request = next(m for m in chat.requests if m[0].content.startswith("Summarise"))
     assert "<conversation>" in summary_request[1].content
+
+
+class WordTimedSynthesizer(FakeSynthesizer):
+    """Like an engine with alignments: each word 0.25 s, with its word timing."""
+
+    def synthesize(self, text: str, language: str | None = None):  # type: ignore[no-untyped-def]
+        from app.core.types import SpeechChunk, WordTiming
+
+        words = text.split()
+        n = int(0.25 * self.sample_rate)
+        samples = np.full(n * len(words), 0.1, np.float32)
+        timings = tuple(WordTiming(w, i * n, (i + 1) * n) for i, w in enumerate(words))
+        yield SpeechChunk(samples, self.sample_rate, (), text, timings)
+
+
+def test_an_interrupt_keeps_the_reply_heard_to_the_word(
+    log: EventLog, running: list[Session]
+) -> None:
+    reply = "Radiology is on the second floor past the lifts."
+    session = make_session(log, FakeChat(reply), synthesizer=WordTimedSynthesizer(RATE))
+    running.append(session)
+    session.submit_text("Where is radiology?")
+    log.wait_for(ev.AudioOut, timeout=5)
+    time.sleep(0.9)
+    session.interrupt("barge-in")
+    cut = log.wait_for(ev.Interrupted, timeout=5)
+    # a word counts once half of it was heard: exactly the words whose middle has passed
+    expected = [w for i, w in enumerate(reply.split()) if (i + 0.5) * 0.25 <= cut.heard_seconds]
+    assert 2 <= len(expected) < len(reply.split())
+    assert cut.heard_text.split() == expected
+    assert session.history()[-1].content.startswith(" ".join(expected))
