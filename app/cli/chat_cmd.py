@@ -75,7 +75,7 @@ def run(
         settings.llm.model = args.model
     roles = build_roles(settings, only=("chat",))
     language = settings.general.language
-    session = Session(roles, persona, language=language)
+    session = Session(roles, persona, language=language, safety=settings.safety)
     view = _TerminalView(out, err, persona.name.get(language))
     session.subscribe(view)
     session.start(greet=not args.no_greeting)

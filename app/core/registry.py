@@ -162,6 +162,17 @@ def build_roles(
     return built
 
 
+def apply_speaking_rate(built: Roles, settings: Settings, persona_rate: float) -> float:
+    """Set the voice's rate to the settings' speed times the persona's (a kiosk guide for
+    elderly visitors speaks at 0.85); returns the rate, or 0 when the voice has no control."""
+    set_speed = getattr(built.synthesizer, "set_speed", None)
+    if set_speed is None:
+        return 0.0
+    rate = settings.tts.speed * persona_rate
+    set_speed(rate)
+    return rate
+
+
 # ------------------------------------------------------------ real factories
 def _openai_chat(settings: Settings) -> roles.Chat:
     from dialog.llm.openai_chat import OpenAIChat

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
 
 from app.config.settings import Settings
 from app.core import events as ev
-from app.core.registry import Roles, build_roles
+from app.core.registry import Roles, apply_speaking_rate, build_roles
 from app.core.session import Session
 from app.gui.face.face_view import FaceView
 from app.gui.style import STYLE
@@ -63,7 +63,8 @@ def run_demo(
     if roles is None:
         roles = build_roles(settings, only=("tts", "sink"))
     run = DemoRun(notices=[str(problem) for problem in roles.problems])
-    session = Session(roles, persona, language=language)
+    apply_speaking_rate(roles, settings, persona.style.rate)
+    session = Session(roles, persona, language=language, safety=settings.safety)
     driver = AvatarDriver(AnimationEngine(), roles.sink)
     look = load_look(look_name or persona.look or settings.avatar.look)
 

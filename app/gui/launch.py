@@ -15,7 +15,7 @@ from app.config.yaml_source import ConfigError
 from app.core import events as ev
 from app.core.microphone import MicMode, Microphone
 from app.core.perception_link import PerceptionLink
-from app.core.registry import Roles
+from app.core.registry import Roles, apply_speaking_rate
 from app.core.session import Session
 from app.gui.avatar_setup import AvatarLink, install_avatar
 from app.gui.main_window import MainWindow
@@ -144,7 +144,8 @@ def run_gui(settings: Settings, persona: Persona | None = None, roles: Roles | N
         roles = start_roles(settings, Texts(language), persona.name.get(language))
         if roles is None:
             return 0  # the visitor quit while models were loading
-    session = Session(roles, persona, language=language)
+    apply_speaking_rate(roles, settings, persona.style.rate)
+    session = Session(roles, persona, language=language, safety=settings.safety)
     window = MainWindow(session, persona, language)
     if persona_problem:
         fallback = window.texts("notice.persona_fallback")

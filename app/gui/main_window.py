@@ -13,6 +13,7 @@ renderer plugs in through :meth:`MainWindow.set_avatar_view`.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 
@@ -43,6 +44,7 @@ from app.gui.event_bridge import EventBridge
 from app.gui.mic_controls import MicControls
 from app.gui.status_widgets import (
     DisclosureBanner,
+    InfoCard,
     NoticeBar,
     PrivacyIndicator,
     StateIndicator,
@@ -51,6 +53,8 @@ from app.gui.style import DEFAULT_HEIGHT, DEFAULT_WIDTH, MIN_HEIGHT, MIN_WIDTH, 
 from app.gui.texts import Texts
 from dialog.persona import Persona
 from vision import events as vev
+
+log = logging.getLogger(__name__)
 
 # "Language model (openai): ..." -> "openai: ...": the bar already names the part
 _ROLE_PREFIX = re.compile(r"^[A-Za-z][A-Za-z ]{1,40} \((?P<engine>[^()\n]{1,40})\): ")
@@ -86,6 +90,7 @@ class MainWindow(QMainWindow):
         )
         self.setStyleSheet(STYLE)
         self._mode = AvatarMode.IDLE
+        self._end_after_turn = False  # the avatar said goodbye (end_session): end the visit
         self._build()
         self._set_mode(session.mode)
         self.bridge = EventBridge(self)
@@ -127,7 +132,9 @@ class MainWindow(QMainWindow):
         header.addWidget(self.privacy)
         header.addWidget(self.state_indicator)
         self.captions = CaptionsView(self.persona_name, t)
+        self.info_card = InfoCard(t)
         column.addLayout(header)
+        column.addWidget(self.info_card)
         column.addWidget(self.captions, 1)
         conversation.setMinimumWidth(320)
 
@@ -244,6 +251,19 @@ class MainWindow(QMainWindow):
             captions.interrupted(event.turn_id, event.heard_text)
         elif isinstance(event, ev.TurnEnded):
             captions.turn_ended(event.turn_id, event.reply_text, event.interrupted)
+            if self._end_after_turn:
+                self._end_after_turn = False
+                self.info_card.hide()
+                self.session.end_visit()
+        elif isinstance(event, ev.StaffAlert):
+            serious = event.severity in ("urgent", "high")
+            key = f"alert.{event.severity}" if serious else "alert.info"
+            log.warning("staff alert (%s, %s): %s", event.kind, event.severity, event.reason)
+            self.show_notice("staff", self.texts(key), "error" if serious else "info")
+        elif isinstance(event, ev.ShowInfo):
+            self.info_card.show_card(event.card, event.title, event.body)
+        elif isinstance(event, ev.SessionEndRequested):
+            self._end_after_turn = True
         elif isinstance(event, ev.Notice):
             self.show_notice(event.role, event.message, event.severity)
         elif isinstance(event, ev.SessionEnded):

@@ -190,3 +190,36 @@ class PrivacyIndicator(QLabel):
         self.setToolTip(self._texts("privacy.tooltip"))
         self.setAccessibleName(" ".join(words))
         self.show()
+
+
+class InfoCard(QFrame):
+    """A persona's info card the avatar chose to show (hours, a map note): stays until
+    the visitor closes it or another card replaces it."""
+
+    def __init__(self, texts: Texts, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("infoCard")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(14, 10, 8, 10)
+        self.label = QLabel()
+        self.label.setObjectName("infoCardText")
+        self.label.setTextFormat(Qt.TextFormat.RichText)
+        self.label.setWordWrap(True)
+        self.label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        close = QToolButton()
+        close.setObjectName("noticeDismiss")
+        close.setText("✕")
+        close.setToolTip(texts("notice.dismiss"))
+        close.clicked.connect(self.hide)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
+        self.card = ""
+        self.hide()
+
+    def show_card(self, card: str, title: str, body: str) -> None:
+        self.card = card
+        self.label.setText(
+            f"<b>{html.escape(title)}</b><br>{html.escape(body).replace(chr(10), '<br>')}"
+        )
+        self.setAccessibleName(f"{title}. {body}")
+        self.show()

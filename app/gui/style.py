@@ -63,6 +63,8 @@ QWidget { color: #1F2933; }
     background: #F1F5F9; border: 1px solid #E2E8F0; border-radius: 11px; padding: 2px 10px;
     font-size: 10pt; font-weight: 600;
 }
+#infoCard { background: #F0FDFA; border: 1px solid #99F6E4; border-radius: 10px; }
+#infoCardText { font-size: 12pt; color: #134E4A; }
 #privacyPill {
     background: #FEF2F2; border: 1px solid #FECACA; border-radius: 11px; padding: 2px 10px;
     font-size: 10pt; font-weight: 600; color: #991B1B;
