@@ -1,11 +1,22 @@
 """The microphone: a sounddevice input stream delivering 32 ms mono frames at 16 kHz.
 
-The PortAudio callback only copies each block into a queue; a worker thread resamples
-to 16 kHz (when the device cannot record at 16 kHz itself), cuts 512-sample frames and
-calls ``on_frame``. The same worker watches the stream: when it errors, finishes or goes
-silent for too long (a vanished device often just stops calling back), it reports one
-error through ``on_error``, tries to reopen the device about every second and reports the
-recovery once through ``on_recover`` when samples flow again.
+The PortAudio callback only copies each block (16 ms by default: a short block lets a
+barge-in be heard sooner) into a queue; a worker thread resamples to 16 kHz (when the
+device cannot record at 16 kHz itself), cuts 512-sample frames and calls ``on_frame``.
+
+The same worker watches the stream. When it errors, finishes or stops delivering for
+``stall_timeout`` (a vanished device often just stops calling back) it reports ONE error
+through ``on_error``, then reopens the device by the configured name (or index, or the
+default) with a growing pause between tries (``retry_interval`` doubling up to
+``max_retry_interval``) and reports the recovery once through ``on_recover`` when samples
+flow again. A freshly opened stream gets ``start_timeout`` to deliver its first block:
+PortAudio over PulseAudio sometimes takes about 2 s to start (or never starts, and is
+quietly reopened).
+
+With PulseAudio the sound server may also *move* a stream whose source vanished to
+another source (its fallback) instead of ending it; PortAudio cannot see that, so the
+capture goes on from that fallback until the stream stalls. Name the device (or set
+``PULSE_SOURCE``) so a reopen lands on the right microphone.
 """
 
 from __future__ import annotations
@@ -126,16 +137,22 @@ class SoundDeviceSource:
         on_error: MessageCallback | None = None,
         on_recover: MessageCallback | None = None,
         retry_interval: float = 1.0,
+        max_retry_interval: float = 4.0,
         stall_timeout: float = 1.0,
-        latency: float | str = 0.05,
+        start_timeout: float = 3.0,
+        latency: float | str = 0.03,
+        block_s: float = 0.016,
     ) -> None:
         self._sd = _sounddevice()
         self._device = device_arg(device)
         self.on_error = on_error
         self.on_recover = on_recover
         self._retry_interval = retry_interval
+        self._max_retry_interval = max(retry_interval, max_retry_interval)
         self._stall_timeout = stall_timeout
+        self._start_timeout = max(stall_timeout, start_timeout)
         self._latency = latency
+        self._block_s = block_s
         self._queue: queue.SimpleQueue[tuple[int, FloatArray]] = queue.SimpleQueue()
         self._generation = 0  # stream number; blocks of an old stream are dropped
         self._ended = threading.Event()  # the current stream finished or failed
@@ -202,6 +219,9 @@ class SoundDeviceSource:
                 device=self._device,
                 channels=1,
                 dtype="float32",
+                # a fixed block size: PortAudio's variable blocks over PulseAudio were
+                # seen to start seconds late more often
+                blocksize=max(1, round(rate * self._block_s)),
                 latency=self._latency,
                 callback=callback,
                 finished_callback=ended.set,
@@ -247,6 +267,7 @@ class SoundDeviceSource:
         lost = False  # the stream is closed and must be reopened
         down = False  # an error was reported and no recovery yet: one message per outage
         next_try = 0.0
+        pause = self._retry_interval  # grows while the device stays away
         got_data = False  # the current stream delivered something
         quiet_starts = 0  # streams in a row that opened but never delivered
         while not self._stop.is_set():
@@ -255,13 +276,14 @@ class SoundDeviceSource:
                 if now < next_try:
                     self._stop.wait(min(0.1, next_try - now))
                     continue
-                next_try = now + self._retry_interval
                 try:
                     if down and self.reinitialize_portaudio:
                         self._reinitialize()
                     self._open()
                 except AudioInputUnavailable as exc:
                     _LOG.debug("microphone still unavailable: %s", exc)
+                    next_try = time.monotonic() + pause
+                    pause = min(pause * 2, self._max_retry_interval)
                     continue
                 lost = False
                 got_data = False
@@ -271,7 +293,7 @@ class SoundDeviceSource:
             try:
                 generation, block = self._queue.get(timeout=0.1)
             except queue.Empty:
-                problem = self._stream_problem(last_data)
+                problem = self._stream_problem(last_data, got_data)
                 if problem is None:
                     continue
                 lost = True
@@ -283,7 +305,8 @@ class SoundDeviceSource:
                     next_try = 0.0
                     _LOG.info("the audio input did not start; reopening it")
                     continue
-                next_try = time.monotonic() + self._retry_interval
+                next_try = time.monotonic() + pause
+                pause = min(pause * 2, self._max_retry_interval)
                 if not down:
                     down = True
                     self._report_error(problem)
@@ -295,21 +318,23 @@ class SoundDeviceSource:
             quiet_starts = 0
             if down:  # samples flow again on a reopened stream
                 down = False
+                pause = self._retry_interval
                 self._report_recovery()
             pending = np.concatenate([pending, self._resampler.process(block)])
             while len(pending) >= FRAME:
                 frame, pending = pending[:FRAME], pending[FRAME:]
                 self._deliver(frame)
 
-    def _stream_problem(self, last_data: float) -> str | None:
+    def _stream_problem(self, last_data: float, started: bool) -> str | None:
         stream = self._stream
         what = repr(self._device) if self._device is not None else "the default microphone"
         if stream is None or self._ended.is_set() or not stream.active:
-            return f"The microphone ({what}) stopped; trying to reopen it every second."
-        if time.monotonic() - last_data > self._stall_timeout:
+            return f"The microphone ({what}) stopped; trying to reopen it."
+        # a new stream may take seconds to start; a running one that pauses has stalled
+        limit = self._stall_timeout if started else self._start_timeout
+        if time.monotonic() - last_data > limit:
             return (
-                f"The microphone ({what}) delivers no sound (disconnected?); "
-                "trying to reopen it every second."
+                f"The microphone ({what}) delivers no sound (disconnected?); trying to reopen it."
             )
         return None
 

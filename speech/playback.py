@@ -10,10 +10,15 @@ heard now" is then::
             + (stream time now - that buffer's DAC time) * rate        (clamped to it)
 
 so the clock is exact between callbacks and counts only speech, never the zeros played
-while the queue is empty. ``stop()`` drops the queue, aborts the stream (PortAudio then
-discards what it had buffered) and restarts it, so the speaker is silent within about one
-buffer. ``sounddevice`` is imported only when a sink is built: PortAudio lists its devices
-on import, so it must come after the sound server is up.
+while the queue is empty. Every block played (silence included) is also copied, with its
+DAC time on the ``time.monotonic()`` clock, into ``reference`` (a
+:class:`speech.echo_gate.PlaybackReference`): the microphone side subtracts it to tell
+the avatar's own voice, heard back through the room, from a person speaking.
+
+``stop()`` drops the queue, aborts the stream (PortAudio then discards what it had
+buffered) and restarts it, so the speaker is silent within about one buffer.
+``sounddevice`` is imported only when a sink is built: PortAudio lists its devices on
+import, so it must come after the sound server is up.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from app.config.settings import Settings
 from app.core.registry import RoleUnavailable
 from app.core.types import FloatArray, PlaybackReport, SpeechChunk
 from speech.audio_devices import device_arg, device_listing, load_sounddevice
+from speech.echo_gate import PlaybackReference
 
 _LOG = logging.getLogger(__name__)
 
@@ -95,6 +101,8 @@ class SoundDeviceSink:
         self._floor = 0  # heard never goes backwards within an utterance
         self.underruns = 0
         self.last_stop_seconds = 0.0
+        # what reached the speaker, for echo-robust listening (the sink outlives streams)
+        self.reference = PlaybackReference()
 
     # ----------------------------------------------------------------- stream control
 
@@ -244,6 +252,10 @@ class SoundDeviceSink:
                 self._count += 1
         if filled < frames:
             out[filled:] = 0.0
+        # on the monotonic clock: the microphone side stamps its frames with it
+        ahead = dac - timing.currentTime if timing.currentTime else self.output_latency
+        mono = time.monotonic() + ahead
+        self.reference.write(out, mono, self.sample_rate)
 
 
 def _resample(samples: FloatArray, source: int, target: int) -> FloatArray:

@@ -19,6 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
         chat_cmd,
         config_cmd,
         doctor_cmd,
+        listen_cmd,
         look_cmd,
         models_cmd,
         say_cmd,
@@ -37,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     chat_cmd.add_parser(sub)
     config_cmd.add_parser(sub)
     doctor_cmd.add_parser(sub)
+    listen_cmd.add_parser(sub)
     look_cmd.add_parser(sub)
     models_cmd.add_parser(sub)
     say_cmd.add_parser(sub)
@@ -89,6 +91,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from app.cli import doctor_cmd
 
         return doctor_cmd.run(settings, sys.stdout)
+    if args.command == "listen":
+        from app.cli import listen_cmd
+
+        return listen_cmd.run(args, settings, sys.stdout, sys.stderr)
     if args.command in ("say", "transcribe"):
         from app.cli import say_cmd, transcribe_cmd
 

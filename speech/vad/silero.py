@@ -141,6 +141,14 @@ class SileroVoiceActivity:
         self._pending = np.zeros(0, dtype=np.float32)
         self._model.reset()
 
+    @property
+    def silent_ms(self) -> float:
+        """How long the current pause has lasted while the turn is still open (STOPPING);
+        0 otherwise. Lets the listener start transcribing before the turn is closed."""
+        if self.state is not VadState.STOPPING:
+            return 0.0
+        return self._run * 1000.0 * WINDOW / SAMPLE_RATE
+
     def process(self, frame: FloatArray) -> str | None:
         """The first state change this frame causes, if any.
 

@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 
@@ -146,3 +147,42 @@ def test_live_speech_is_transcribed(live: Live) -> None:
     _report(f"live {clip.name}: WER {score:.1%} ({live.source.device_rate} Hz device): {heard!r}")
     assert score <= 0.10, f"WER {score:.1%}: heard {heard!r}, expected {clip.text!r}"
     assert live.errors == []
+
+
+@pytest.fixture
+def speculative_live(base: FasterWhisperTranscriber) -> Iterator[tuple[Live, Any]]:
+    """The session wired as recommended: its collector speculates at the first pause and
+    the final transcription reuses that work (the Session itself does not do this yet)."""
+    from app.core.listening import UtteranceCollector
+    from speech.asr.live import SpeculativeTranscriber
+
+    settings = Settings()
+    settings.vad.stop_ms = 1200
+    speculative = SpeculativeTranscriber(base)
+    vad = build_vad(settings)
+    session = Session(Roles(transcriber=speculative, vad=vad), load_persona("default"))
+    session._collector = UtteranceCollector(
+        vad, 16000, session._vad_started, session._vad_utterance, speculator=speculative
+    )
+    live = Live(session, SoundDeviceSource())
+    session.subscribe(live.listener)
+    session.start()
+    live.source.start(session.feed_audio)
+    try:
+        yield live, speculative
+    finally:
+        live.source.stop()
+        session.close()
+        speculative.close()
+
+
+def test_speculation_answers_the_finals_without_losing_words(
+    speculative_live: tuple[Live, Any],
+) -> None:
+    live, speculative = speculative_live
+    clip = _clip()
+    heard = live.hear(clip)
+    score = wer(clip.text, heard)
+    _report(f"speculative {clip.name}: WER {score:.1%}, reused {speculative.reused}: {heard!r}")
+    assert score <= 0.10
+    assert speculative.reused >= 1

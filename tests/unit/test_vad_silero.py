@@ -97,7 +97,7 @@ def test_any_frame_length_is_buffered() -> None:
 def test_reset_returns_to_quiet() -> None:
     vad = SileroVoiceActivity(PARAMS, model=ScriptedProbabilities([0.9] * 10))
     vad.process_all(np.zeros(WINDOW * 4, np.float32))
-    assert vad.state is VadState.SPEAKING
+    assert vad.state.value == "speaking"
     vad.reset()
     assert vad.state is VadState.QUIET and vad.position == 0
 
@@ -216,3 +216,16 @@ def test_with_the_utterance_collector(model: SileroProbabilities) -> None:
     assert len(starts) == len(utterances) >= 1
     # the utterances together cover the speech (the preroll keeps the first syllable)
     assert sum(len(u) for u in utterances) >= 0.9 * len(speech)
+
+
+def test_silent_ms_counts_the_open_pause_only() -> None:
+    # start after 3 windows; then 4 windows of silence (stopping) and the stop on the 5th
+    probs = [0.9] * 3 + [0.1] * 5 + [0.1]
+    vad = SileroVoiceActivity(PARAMS, model=ScriptedProbabilities(probs))
+    seen = []
+    for _ in probs:
+        vad.process(np.zeros(WINDOW, np.float32))
+        seen.append(vad.silent_ms)
+    assert seen[:3] == [0.0, 0.0, 0.0]  # starting, then speaking: no pause
+    assert seen[3:7] == [32.0, 64.0, 96.0, 128.0]
+    assert seen[7] == 0.0 and vad.state is VadState.QUIET  # the turn closed

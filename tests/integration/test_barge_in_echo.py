@@ -1,0 +1,55 @@
+"""Barge-in through a loudspeaker's echo: the avatar's own voice never cuts it off, a
+person talking over it does, quickly.
+
+``module-loopback spk.monitor -> micfeed`` (30 ms) plays everything the avatar says back
+into its microphone, like a kiosk loudspeaker. 60 s of the avatar's speech (Piper) alone
+must start nothing; then 20 real speech phrases played into ``micfeed`` over the avatar
+(at the avatar's own level) must each start an utterance. Needs the virtual devices and
+unloads the loopback it loads; run it on a private PulseAudio server when others share
+the default one (``XDG_RUNTIME_DIR=/tmp/x . scripts/virtual-devices.sh start``).
+
+The detection target in the brief is <= 150 ms at p95. Measured here the p50 meets it,
+the p95 does not: the start is confirmed by Silero on the echo-cancelled signal, and
+Silero alone, on these clean phrases with no echo at all, needs 250 ms at p95 after the
+P.56 onset (an energy-only start reaches ~130 ms p95 but also starts on the echo a few
+times a minute). The bounds below guard what the gate does today; see the report.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+
+import pytest
+
+from tests.support.pulse import percentile, pulse_problem
+from tests.support.speech_clips import load_clips
+
+pytest.importorskip("onnxruntime", reason="pip install faster-whisper (carries Silero)")
+
+pytestmark = [pytest.mark.slow, pytest.mark.audio]
+
+_PROBLEM = pulse_problem()
+if _PROBLEM is not None:
+    pytest.skip(_PROBLEM, allow_module_level=True)
+
+
+@pytest.mark.timeout(600)
+def test_own_voice_never_barges_in_and_a_person_does() -> None:
+    if not load_clips():
+        pytest.skip("speech carrier missing: pip install --no-deps moonshine-voice")
+    from tests.support.pulse import run_barge_in
+
+    run = run_barge_in(quiet_s=60.0, trials=20, ser_db=0.0)
+    ms = [1000 * x for x in run.p56_latencies]
+    sys.stdout.write(
+        f"\n{run.voice}: false barge-ins {run.quiet_false} alone + {run.trial_false} "
+        f"between phrases ({run.false_per_minute:.2f}/min); detected {len(ms)}/20; "
+        f"P.56 onset -> start p50 {statistics.median(ms):.0f} ms p95 "
+        f"{percentile(ms, 95):.0f} ms; underruns {run.underruns}\n"
+    )
+    assert run.quiet_false == 0, "the avatar's own voice started an utterance"
+    assert run.trial_false == 0, "something other than the person started an utterance"
+    assert run.missed <= 1, f"{run.missed} of 20 phrases over the avatar were not heard"
+    assert statistics.median(ms) <= 150
+    assert percentile(ms, 95) <= 600
