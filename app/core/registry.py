@@ -28,6 +28,8 @@ ENGINES: dict[str, dict[str, str]] = {
     },
     "asr": {
         "faster-whisper": "speech.asr.faster_whisper_asr:build",
+        # an OpenAI-compatible /audio/transcriptions server (speaches, vLLM)
+        "remote": "speech.asr.remote_asr:build",
         "fake": "app.core.registry:_fake_asr",
     },
     "vad": {

@@ -45,6 +45,7 @@ from dialog.reply_stream import ReplyShaper, Shaped
 from dialog.retrieval import Retrieved, Retriever
 from dialog.safety import LlmCrisisCheck, SafetyGuard, Screening
 from dialog.tools import ToolBox, ToolCall, ToolChat, ToolExchange
+from speech.asr.live import SpeculativeTranscriber
 from speech.heard import Spoken, heard_text
 
 log = logging.getLogger(__name__)
@@ -66,8 +67,11 @@ class Session:
         knowledge: Retriever | Literal["persona"] | None = "persona",
         llm_summary: bool = True,
         crisis_second_opinion: bool = False,
+        partials: bool = True,
     ) -> None:
-        """``safety``: the crisis lines (settings ``safety``); ``guard`` replaces the whole
+        """``partials``: interim captions while the visitor speaks and transcription
+        started at their first pause (both cost CPU; off for batch tools).
+        ``safety``: the crisis lines (settings ``safety``); ``guard`` replaces the whole
         safety layer (tests); by default it is the lexicon plus the semantic check.
         ``knowledge``: passages for the prompt (``"persona"``: the persona's sources; None:
         none).
@@ -104,8 +108,23 @@ class Session:
         self._turn_ids = itertools.count(1)
         self._turn_ids_lock = threading.Lock()
         self.mode = ev.AvatarMode.IDLE
+        # transcription starts at the visitor's first pause and is reused when the turn
+        # closes without more speech (speech.asr.live); the roles keep the plain engine
+        self._transcriber = (
+            SpeculativeTranscriber(roles.transcriber) if roles.transcriber is not None else None
+        )
         self._collector = (
-            UtteranceCollector(roles.vad, input_sample_rate, self._vad_started, self._vad_utterance)
+            UtteranceCollector(
+                roles.vad,
+                input_sample_rate,
+                self._vad_started,
+                self._vad_utterance,
+                # the avatar's own voice through a kiosk speaker must not cut it off
+                echo_reference=getattr(roles.sink, "reference", None),
+                speculator=self._transcriber if partials else None,
+                on_partial=self._heard_partial if partials else None,
+                partial_transcriber=self._transcriber if partials else None,
+            )
             if roles.vad is not None
             else None
         )
@@ -299,9 +318,21 @@ class Session:
     async def _end(self) -> None:
         await self._interrupt("session ended")
         self._forget()
+        if self._collector is not None:
+            self._collector.close()  # stops the partial-caption worker
+        if self._transcriber is not None:
+            self._transcriber.close()
         self._set_mode(ev.AvatarMode.IDLE)
         self._emit(ev.SessionEnded(reason="closed"))
         await self._flush_events()
+
+    def _heard_partial(self, text: str) -> None:
+        """An interim caption of what the visitor is saying (a worker thread)."""
+        if self._loop is not None and text.strip():
+            self._post(self._emit_soon(ev.PartialTranscript(text=text.strip())))
+
+    async def _emit_soon(self, event: ev.Event) -> None:
+        self._emit(event)
 
     def _vad_started(self) -> None:
         if self._loop is not None:
@@ -323,7 +354,7 @@ class Session:
         self, turn_id: int, audio: FloatArray, stopped: ev.UserStoppedSpeaking
     ) -> None:
         self._emit(stopped)
-        transcriber = self.roles.transcriber
+        transcriber = self._transcriber
         if transcriber is None:
             self._emit(
                 ev.Notice(

@@ -45,7 +45,7 @@ class VadState(Enum):
 @dataclass(frozen=True, slots=True)
 class VadParams:
     start_ms: int = 200
-    stop_ms: int = 500
+    stop_ms: int = 800
     threshold: float = 0.5
     neg_threshold: float = 0.35
 

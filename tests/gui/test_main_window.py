@@ -296,8 +296,15 @@ def test_run_gui_greets_then_closes_the_session_and_keeps_the_geometry(
         window.close()
 
     QTimer.singleShot(0, check)
-    QTimer.singleShot(10_000, app.quit)  # a safety net: never hang the suite
-    assert run_gui(settings) == 0
+    # a safety net that never hangs the suite; stopped after, since a stray quit() would
+    # make every later event loop in this process return at once
+    safety_net = QTimer(singleShot=True, interval=10_000)
+    safety_net.timeout.connect(app.quit)
+    safety_net.start()
+    try:
+        assert run_gui(settings) == 0
+    finally:
+        safety_net.stop()
 
     assert PERSONA.greeting.get("en") in str(state["greeting"])
     assert [title for title, _ in state["notices"]] == ["Persona"]
