@@ -13,10 +13,12 @@ Optional parts, all off by default (then the collector is the plain VAD cutter):
   ``confirm_s`` or the utterance is dropped.
 * ``speculator`` (:class:`speech.asr.live.SpeculativeTranscriber`): when the VAD reports
   a pause of ``speculate_ms`` the audio so far is transcribed in the background; when the
-  turn closes without more speech the session's transcription reuses that work. With
+  turn closes without more speech the session's transcription reuses that work (the
+  decoding hides behind the ``stop_ms`` wait: ``bench/listen_latency.py``). With
   ``endpoint_ms`` the turn also closes early, after that much silence, when the
-  speculative transcript ends a sentence ("." "?" "!"): a long ``stop_ms`` then keeps
-  slow speakers' pauses inside one turn without making every answer wait for it.
+  speculative transcript ends a sentence ("." "?" "!"). Off by default: Whisper ends
+  almost any phrase it is given with a period, so this behaves like a short ``stop_ms``
+  (same split utterances and WER in the bench); it needs a better completion signal.
 * ``on_partial`` + ``partial_transcriber``: interim captions about every
   ``partial_interval_s`` of new speech, from a worker thread.
 """

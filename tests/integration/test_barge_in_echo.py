@@ -3,16 +3,18 @@ person talking over it does, quickly.
 
 ``module-loopback spk.monitor -> micfeed`` (30 ms) plays everything the avatar says back
 into its microphone, like a kiosk loudspeaker. 60 s of the avatar's speech (Piper) alone
-must start nothing; then 20 real speech phrases played into ``micfeed`` over the avatar
-(at the avatar's own level) must each start an utterance. Needs the virtual devices and
-unloads the loopback it loads; run it on a private PulseAudio server when others share
-the default one (``XDG_RUNTIME_DIR=/tmp/x . scripts/virtual-devices.sh start``).
+must start nothing; then 20 times the avatar starts talking again and a real speech
+phrase is played into ``micfeed`` over it (at the avatar's own level): each must start an
+utterance (which, like the session, cuts the avatar off) and be delivered as one. Needs
+the virtual devices and unloads the loopback it loads; run it on a private PulseAudio
+server when others share the default one
+(``XDG_RUNTIME_DIR=/tmp/x . scripts/virtual-devices.sh start``).
 
-The detection target in the brief is <= 150 ms at p95. Measured here the p50 meets it,
-the p95 does not: the start is confirmed by Silero on the echo-cancelled signal, and
-Silero alone, on these clean phrases with no echo at all, needs 250 ms at p95 after the
-P.56 onset (an energy-only start reaches ~130 ms p95 but also starts on the echo a few
-times a minute). The bounds below guard what the gate does today; see the report.
+The detection target in the brief is <= 150 ms at p95. Measured here the p50 meets it
+(~90 ms), the p95 does not (~250-390 ms): the start is confirmed by Silero on the
+echo-cancelled signal, and Silero alone, on these clean phrases with no echo at all,
+needs ~250 ms at p95 after the P.56 onset (an energy-only start reaches ~130-180 ms p95
+but also starts on the echo). The bounds below guard what the gate does today.
 """
 
 from __future__ import annotations
@@ -51,5 +53,6 @@ def test_own_voice_never_barges_in_and_a_person_does() -> None:
     assert run.quiet_false == 0, "the avatar's own voice started an utterance"
     assert run.trial_false == 0, "something other than the person started an utterance"
     assert run.missed <= 1, f"{run.missed} of 20 phrases over the avatar were not heard"
+    assert run.unconfirmed <= 1 and run.utterances >= 19, "barge-ins not kept as utterances"
     assert statistics.median(ms) <= 150
     assert percentile(ms, 95) <= 600
