@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QEventLoop, Qt, QTimer
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
 
 from app.config.settings import Settings
@@ -68,7 +70,8 @@ def run_demo(
     driver = AvatarDriver(AnimationEngine(), roles.sink)
     look = load_look(look_name or persona.look or settings.avatar.look)
 
-    window = QWidget()
+    loop = QEventLoop()
+    window = _DemoWindow(loop.quit)
     window.setWindowTitle(f"dhuman avatar demo — {look.name}")
     window.setStyleSheet(STYLE)
     layout = QVBoxLayout(window)
@@ -105,16 +108,26 @@ def run_demo(
     window.show()
     next_expression()
     cycle.start()
+    # A local loop that ends when the window closes, never app.quit(): a quit reaching the
+    # application outside its exec() (a late timer, the last window closing) makes every
+    # later event loop in the process return at once, which breaks an embedding app.
+    quit_on_close = app.quitOnLastWindowClosed()
+    app.setQuitOnLastWindowClosed(False)
+    ending = QTimer(singleShot=True, interval=max(1, int(seconds * 1000)))
+    ending.timeout.connect(window.close)
     if seconds > 0:
-        QTimer.singleShot(int(seconds * 1000), window.close)
-        QTimer.singleShot(int(seconds * 1000) + 50, app.quit)
+        ending.start()
+    grab = QTimer(singleShot=True, interval=min(1500, max(int(seconds * 500), 1)))
     if screenshot is not None:
         # mid-sentence, with the first expression settled
-        QTimer.singleShot(min(1500, max(int(seconds * 500), 1)), lambda: _grab(window, screenshot))
+        grab.timeout.connect(lambda: _grab(window, screenshot))
+        grab.start()
     try:
-        if seconds > 0 or not existing:
-            app.exec()
+        loop.exec()
     finally:
+        ending.stop()
+        grab.stop()
+        app.setQuitOnLastWindowClosed(quit_on_close)
         cycle.stop()
         summary = view.stats.summary()
         run.fps, run.worst_frame_ms = summary.fps, summary.paint_worst_ms
@@ -122,6 +135,16 @@ def run_demo(
         session.close()
         window.deleteLater()
     return run
+
+
+class _DemoWindow(QWidget):
+    def __init__(self, on_close: Callable[[], None]) -> None:
+        super().__init__()
+        self._on_close = on_close
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        super().closeEvent(event)
+        self._on_close()
 
 
 def _grab(window: QWidget, path: Path) -> None:
