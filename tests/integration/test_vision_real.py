@@ -12,7 +12,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,9 +21,9 @@ import numpy as np
 import pytest
 
 from app.config.settings import Settings
-from app.core.events import Event
 from app.core.types import VideoFrame
 from tests.support import face_videos as fv
+from tests.support.events import EventLog
 
 pytestmark = pytest.mark.slow
 
@@ -80,23 +79,11 @@ def tracker(models: Any, **config: Any) -> Any:
     return MediaPipeFaceTracker.from_models(models, TrackerConfig(**config))
 
 
-class Log:
-    def __init__(self) -> None:
-        self.events: list[Event] = []
-        self.cond = threading.Condition()
-
-    def __call__(self, event: Event) -> None:
-        with self.cond:
-            self.events.append(event)
-            self.cond.notify_all()
-
-    def of(self, kind: type[Any]) -> list[Any]:
-        with self.cond:
-            return [e for e in self.events if isinstance(e, kind)]
+class Log(EventLog):
+    """Real models start slowly: a longer default wait."""
 
     def wait(self, test: Callable[[], bool], timeout: float = 20.0) -> None:
-        with self.cond:
-            assert self.cond.wait_for(test, timeout), [type(e).__name__ for e in self.events]
+        super().wait(test, timeout)
 
 
 def run_affect(models: Any, frames: list[np.ndarray]) -> Iterator[tuple[float, Any, Any]]:

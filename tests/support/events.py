@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import TypeVar
 
 from app.core import events as ev
@@ -45,3 +46,8 @@ class EventLog:
                     names = [type(e).__name__ for e in self.events]
                     raise AssertionError(f"no {kind.__name__} within {timeout}s; saw {names}")
                 self._cond.wait(left)
+
+    def wait(self, test: Callable[[], bool], timeout: float = 5.0) -> None:
+        """Wait until ``test()`` holds (it may call :meth:`of`: the lock is re-entrant)."""
+        with self._cond:
+            assert self._cond.wait_for(test, timeout), [type(e).__name__ for e in self.events]

@@ -19,6 +19,7 @@ from app.config.settings import Settings
 from app.core.events import Event, Notice, Priority
 from app.core.registry import RoleUnavailable
 from app.core.types import VideoFrame
+from tests.support.events import EventLog
 from vision import events as vev
 from vision.camera import Camera, CameraConfig, StatusCallback
 from vision.faces import TrackedFace, TrackResult
@@ -125,23 +126,7 @@ class HappyCNN:
         return {"happy": 0.8, "neutral": 0.2}
 
 
-class Log:
-    def __init__(self) -> None:
-        self.events: list[Event] = []
-        self.cond = threading.Condition()
-
-    def __call__(self, event: Event) -> None:
-        with self.cond:
-            self.events.append(event)
-            self.cond.notify_all()
-
-    def of(self, kind: type[Any]) -> list[Any]:
-        with self.cond:
-            return [e for e in self.events if isinstance(e, kind)]
-
-    def wait(self, test: Callable[[], bool], timeout: float = 5.0) -> None:
-        with self.cond:
-            assert self.cond.wait_for(test, timeout), [type(e).__name__ for e in self.events]
+Log = EventLog
 
 
 def perception(scene: Scene, affect: bool = False, **config: Any) -> Perception:
