@@ -99,6 +99,19 @@ class Parecord:
         pcm = np.frombuffer(self.path.read_bytes(), dtype="<i2")
         return (pcm.astype(np.float32) / 32768.0).copy()
 
+    def wait_heard(self, speech_s: float, deadline: float) -> None:
+        """Until the recording holds about ``speech_s`` of sound since its first sound and
+        then 0.3 s of quiet, or ``deadline`` (monotonic) passes."""
+        while time.monotonic() < deadline:
+            audio = self.samples()
+            loud = np.flatnonzero(np.abs(audio) > 1e-3)
+            if len(loud):
+                heard_s = (len(audio) - loud[0]) / RATE
+                quiet_s = (len(audio) - loud[-1]) / RATE
+                if heard_s >= speech_s and quiet_s >= 0.3:
+                    return
+            time.sleep(0.05)
+
 
 @pytest.fixture(scope="module")
 def whisper() -> Any:
@@ -132,9 +145,13 @@ def speak_and_hear(chunks: list[SpeechChunk], sink: Any, folder: Path) -> np.nda
         started = time.monotonic()
         for chunk in played:
             sink.play(chunk)
-        assert sink.wait_done(timeout=sum(c.seconds for c in played) + 10)
-        # never stop before the audio can have been played in full, whatever the clock says
-        time.sleep(max(0.0, started + sum(c.seconds for c in played) - time.monotonic()))
+        total = sum(c.seconds for c in played)
+        assert sink.wait_done(timeout=total + 10)
+        # never stop before the audio can have been played in full, whatever the clock says;
+        # a new PulseAudio stream can start seconds late, so wait for the sound itself to
+        # arrive and end (as long as the speech, plus slack) before stopping the sink
+        time.sleep(max(0.0, started + total - time.monotonic()))
+        recorder.wait_heard(speech_s=total - 1.0, deadline=started + total + 10)
         sink.stop()
         time.sleep(0.3)  # the tail through PulseAudio's buffers
     return recorder.samples()
