@@ -15,6 +15,13 @@ DAC time on the ``time.monotonic()`` clock, into ``reference`` (a
 :class:`speech.echo_gate.PlaybackReference`): the microphone side subtracts it to tell
 the avatar's own voice, heard back through the room, from a person speaking.
 
+Speech is never handed out faster than real time. At start-up under load, PortAudio's
+ALSA path into PulseAudio can spin through underrun recovery, calling back many times a
+buffer's worth while the server plays nothing: a whole sentence would vanish in a fraction
+of a second while the clock said it was heard. The callback therefore plays zeros (and
+keeps the speech queued) when the buffer it fills follows an underrun, or when it is
+asked for more than the stream's own clock says can have been played (plus the buffer).
+
 ``stop()`` drops the queue, aborts the stream (PortAudio then discards what it had
 buffered) and restarts it, so the speaker is silent within about one buffer.
 ``sounddevice`` is imported only when a sink is built: PortAudio lists its devices on
@@ -100,6 +107,8 @@ class SoundDeviceSink:
         self._count = 0  # callbacks recorded since the clock was reset
         self._floor = 0  # heard never goes backwards within an utterance
         self.underruns = 0
+        self.held_blocks = 0  # callbacks answered with zeros to keep speech from a spin
+        self._pace = _Pacer()
         self.last_stop_seconds = 0.0
         # what reached the speaker, for echo-robust listening (the sink outlives streams)
         self.reference = PlaybackReference()
@@ -210,6 +219,7 @@ class SoundDeviceSink:
         self._queue.clear()
         self._offset = self._queued = self._written = 0
         self._count = self._floor = 0
+        self._pace.reset()
 
     def _heard_locked(self, now: float) -> int:
         heard = 0
@@ -226,7 +236,8 @@ class SoundDeviceSink:
         return heard
 
     def _callback(self, outdata: Any, frames: int, timing: Any, status: Any) -> None:
-        if status.output_underflow:
+        underflow = bool(status.output_underflow)
+        if underflow:
             self.underruns += 1
         out = outdata[:, 0]
         dac = timing.outputBufferDacTime or (timing.currentTime + self.output_latency)
@@ -234,7 +245,13 @@ class SoundDeviceSink:
         with self._lock:
             before = self._written
             queue = self._queue
-            while filled < frames and queue:
+            slack = 4 * frames + round(self.output_latency * self.sample_rate)
+            playing = self._pace.allow(
+                timing.currentTime, frames, self.sample_rate, slack, underflow
+            )
+            if queue and not playing:
+                self.held_blocks += 1
+            while playing and filled < frames and queue:
                 head = queue[0]
                 take = min(frames - filled, len(head) - self._offset)
                 out[filled : filled + take] = head[self._offset : self._offset + take]
@@ -256,6 +273,36 @@ class SoundDeviceSink:
         ahead = dac - timing.currentTime if timing.currentTime else self.output_latency
         mono = time.monotonic() + ahead
         self.reference.write(out, mono, self.sample_rate)
+
+
+class _Pacer:
+    """Lets a callback play only at the pace of the stream clock (plus ``slack`` samples).
+
+    Callbacks that follow an underrun are refused too: while PortAudio spins through
+    recovery they come many times faster than real time and their audio is thrown away.
+    A stalled callback thread banks no extra allowance: the catch-up is capped by ``slack``.
+    """
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self._origin: float | None = None
+        self._sent = 0.0
+
+    def allow(self, now: float, frames: int, rate: int, slack: int, underflow: bool) -> bool:
+        if underflow:
+            return False
+        if not now:  # a host API without a stream clock: nothing to pace by
+            return True
+        if self._origin is None:
+            self._origin = now
+        due = (now - self._origin) * rate
+        self._sent = max(self._sent, due - slack)
+        if self._sent + frames > due + slack:
+            return False
+        self._sent += frames
+        return True
 
 
 def _resample(samples: FloatArray, source: int, target: int) -> FloatArray:

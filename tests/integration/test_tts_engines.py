@@ -157,6 +157,11 @@ def speak_and_hear(chunks: list[SpeechChunk], sink: Any, folder: Path) -> np.nda
     return recorder.samples()
 
 
+def playback_notes(sink: Any) -> str:
+    """The sink's underrun and held-block counts, for a failure message."""
+    return f"underruns {sink.underruns}, held blocks {sink.held_blocks}"
+
+
 def loudness(audio: np.ndarray) -> str:
     """The recording's level per 100 ms, for a failure message."""
     blocks = [audio[i : i + RATE // 10] for i in range(0, len(audio), RATE // 10)]
@@ -209,7 +214,7 @@ def test_espeak_english_is_heard_word_for_word(sink: Any, whisper: Any, tmp_path
     said = normalize(ENGLISH, "en")
     ratio = difflib.SequenceMatcher(None, words_of(heard), words_of(said)).ratio()
     print(f"\nespeak en heard: {heard!r} (word match {ratio:.2f})")  # noqa: T201
-    assert ratio >= 0.8, f"{heard!r}; recording level: {loudness(recording)}"
+    assert ratio >= 0.8, f"{heard!r}; {playback_notes(sink)}; level: {loudness(recording)}"
 
 
 @pytest.mark.audio
@@ -228,7 +233,7 @@ def test_espeak_korean_is_heard_and_its_cer_reported(
     error = cer(heard, normalize(KOREAN, "ko"))
     print(f"\nespeak ko heard: {heard!r} (CER {error:.2f})")  # noqa: T201
     assert re.search(r"[\uac00-\ud7a3]", heard), (
-        f"{heard!r}; recording level: {loudness(recording)}"
+        f"{heard!r}; {playback_notes(sink)}; level: {loudness(recording)}"
     )
     assert error < 0.9  # formant Korean: poor but not noise
 
@@ -270,4 +275,4 @@ def test_kokoro_english_is_heard_word_for_word(
         None, words_of(heard), words_of(normalize(ENGLISH, "en"))
     ).ratio()
     print(f"\nkokoro heard: {heard!r} (word match {ratio:.2f})")  # noqa: T201
-    assert ratio >= 0.8, f"{heard!r}; recording level: {loudness(recording)}"
+    assert ratio >= 0.8, f"{heard!r}; {playback_notes(sink)}; level: {loudness(recording)}"

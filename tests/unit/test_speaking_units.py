@@ -105,11 +105,11 @@ class FakeStream:
 
     def close(self, ignore_errors: bool = True) -> None: ...
 
-    def pull(self, dac_delay: float = 0.02) -> np.ndarray:
+    def pull(self, dac_delay: float = 0.02, underflow: bool = False) -> np.ndarray:
         """One callback at the current time; its buffer reaches the speaker after dac_delay."""
         out = np.full((self.blocksize, 1), np.nan, dtype=np.float32)
         timing = SimpleNamespace(outputBufferDacTime=self.time + dac_delay, currentTime=self.time)
-        self.callback(out, self.blocksize, timing, SimpleNamespace(output_underflow=False))
+        self.callback(out, self.blocksize, timing, SimpleNamespace(output_underflow=underflow))
         return out[:, 0]
 
 
@@ -189,6 +189,28 @@ def test_stop_drops_the_queue_reports_heard_and_resets(sink: Any) -> None:
     finished = audio.stop()
     assert (finished.heard_samples, finished.interrupted) == (100, False)
     assert stream.aborted == 1  # nothing to cut off: no abort
+
+
+def test_an_underrun_spin_keeps_the_speech_queued_until_real_time_catches_up(
+    sink: Any,
+) -> None:
+    audio, streams = sink
+    audio.play(chunk(1000))
+    stream = streams[0]
+    np.testing.assert_array_equal(stream.pull(), 0.5)
+    # PortAudio recovering from underruns: callbacks come far faster than real time
+    for _ in range(20):
+        stream.time += 0.001
+        np.testing.assert_array_equal(stream.pull(underflow=True), 0.0)
+    for _ in range(20):  # no flag, but still ahead of the clock beyond the buffer's slack
+        stream.pull()
+    # slack: 4 blocks + 20 ms of latency; 20 ms passed, 100 samples were out already
+    assert audio.held_blocks == 40 - 3
+    stream.time += 1.0  # real time again: the rest of the speech plays, none of it lost
+    played = [stream.pull() for _ in range(6)]
+    assert sum(int(np.count_nonzero(block == 0.5)) for block in played) == 600
+    stream.time += 0.2  # (the fake gives all six buffers one DAC time)
+    assert audio.heard_samples() == 1000
 
 
 def test_chunks_at_another_rate_are_resampled(sink: Any) -> None:
