@@ -20,7 +20,7 @@ from typing import ClassVar
 import numpy as np
 import numpy.typing as npt
 
-from app.core.types import Viseme
+from app.core.types import Viseme, WordTiming
 
 
 class Priority(enum.IntEnum):
@@ -140,12 +140,19 @@ class ReplySentence(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class AudioOut(Event):
-    """Synthesized audio handed to the sink; ``start_sample`` is its place in the turn."""
+    """Synthesized audio handed to the sink; ``start_sample`` is its place in the turn.
+
+    ``text`` is the caption piece this audio speaks ("" when it continues the previous
+    piece) and ``words`` where its spoken words fall (samples from this chunk's start):
+    the captions reveal the reply as it is heard, on the audio clock.
+    """
 
     samples: npt.NDArray[np.float32] = field(default_factory=lambda: np.zeros(0, np.float32))
     sample_rate: int = 16000
     start_sample: int = 0
     sentence_index: int = 0
+    text: str = ""
+    words: tuple[WordTiming, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

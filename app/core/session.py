@@ -640,6 +640,8 @@ class Session:
                 sample_rate=chunk.sample_rate,
                 start_sample=cursor,
                 sentence_index=index,
+                text=chunk.text,
+                words=chunk.words,
             )
         )
         offset = cursor / chunk.sample_rate

@@ -1,12 +1,18 @@
-"""The conversation captions: the user's lines and the avatar's streamed replies."""
+"""The conversation captions: the user's lines and the avatar's replies.
+
+With an audio clock (:meth:`CaptionsView.set_audio_clock`) the avatar's line shows its
+words as they are heard, like subtitles, paced by :class:`app.core.caption_pacer.CaptionPacer`;
+without one (text-only mode) the reply shows as the model writes it.
+"""
 
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import (
     QResizeEvent,
 )
@@ -20,6 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core import events as ev
+from app.core.caption_pacer import CaptionPacer
 from app.gui.style import MAX_CAPTIONS, repolish
 from app.gui.texts import Texts
 
@@ -44,9 +52,13 @@ class Caption:
     interrupted: bool = False
     provisional: bool = False
     extra: str = ""  # spoken lines that were not streamed (a scripted or fallback reply)
+    # while the reply is being spoken: the part heard so far (None: show all of it)
+    paced: str | None = None
 
     @property
     def shown(self) -> str:
+        if self.paced is not None:
+            return self.paced
         return " ".join(part for part in (self.text.strip(), self.extra.strip()) if part)
 
 
@@ -154,6 +166,11 @@ class CaptionsView(QScrollArea):
         self._turns: dict[int, dict[Speaker, CaptionBubble]] = {}
         self._live_user: CaptionBubble | None = None
         self._follow = True
+        self._clock: Callable[[], float | None] | None = None
+        self._pacer = CaptionPacer()
+        self._pacing = QTimer(self)
+        self._pacing.setInterval(40)  # 25 updates a second: smooth enough for reading
+        self._pacing.timeout.connect(self._pace)
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -180,6 +197,38 @@ class CaptionsView(QScrollArea):
     def texts(self, speaker: Speaker | None = None) -> list[str]:
         return [c.shown for c in self.entries() if speaker is None or c.speaker == speaker]
 
+    # ------------------------------------------------------------- the audio clock
+    def set_audio_clock(self, clock: Callable[[], float | None]) -> None:
+        """Pace the avatar's lines by ``clock``: seconds of the turn's speech heard so far
+        (None while nothing plays). Called on the UI thread; it must be cheap."""
+        self._clock = clock
+
+    def audio_out(self, event: ev.AudioOut) -> None:
+        """Speech handed to the speaker: its caption piece waits for the clock."""
+        if self._clock is None:
+            return
+        self._pacer.handle(event)
+        if self._active(event.turn_id) is not None and not self._pacing.isActive():
+            self._pacing.start()
+        self._pace()
+
+    def _pace(self) -> None:
+        turn = self._pacer_turn()
+        bubble = self._active(turn) if turn is not None else None
+        if bubble is None or self._clock is None:
+            self._pacing.stop()
+            return
+        shown = self._pacer.visible(bubble.caption.turn_id, self._clock())
+        if shown != bubble.caption.paced:
+            bubble.caption.paced = shown
+            bubble.refresh()
+
+    def _pacer_turn(self) -> int | None:
+        for turn, parts in self._turns.items():
+            if "avatar" in parts and self._pacer.has_audio(turn):
+                return turn
+        return None
+
     # ------------------------------------------------------------- session events
     def user_partial(self, text: str) -> None:
         bubble = self._live_user
@@ -199,7 +248,10 @@ class CaptionsView(QScrollArea):
     def turn_started(self, turn_id: int, user_text: str) -> None:
         if user_text.strip():
             self.user_final(turn_id, user_text)
-        self._bubble(turn_id, "avatar")
+        self._pacer.handle(ev.TurnStarted(turn_id=turn_id))
+        bubble = self._bubble(turn_id, "avatar")
+        if self._clock is not None:
+            bubble.caption.paced = ""  # spoken replies show as they are heard
 
     def reply_chunk(self, turn_id: int, text: str) -> None:
         bubble = self._active(turn_id)
@@ -222,6 +274,7 @@ class CaptionsView(QScrollArea):
         if bubble is not None:
             bubble.caption.heard = heard_text
             bubble.caption.interrupted = True
+            bubble.caption.paced = None
             bubble.refresh()
 
     def turn_ended(self, turn_id: int, reply_text: str, interrupted: bool) -> None:
@@ -230,6 +283,7 @@ class CaptionsView(QScrollArea):
         if bubble is None:
             return
         caption = bubble.caption
+        caption.paced = None  # the turn is over: the whole reply (or what was heard) stays
         if interrupted:
             caption.interrupted = True
             caption.heard = caption.heard or reply_text

@@ -130,6 +130,22 @@ def link_perception(
     return PerceptionLink(roles.perception, session, listeners)
 
 
+def pace_captions(window: MainWindow, roles: Roles, avatar: AvatarLink | None) -> None:
+    """Subtitles follow the voice: the avatar's lines show as they are heard."""
+    sink = roles.sink
+    if sink is None or roles.synthesizer is None:
+        return  # text-only: replies show as they are written
+    if avatar is not None:
+        window.captions.set_audio_clock(avatar.driver.audio_time)
+        return
+
+    def heard_seconds() -> float | None:
+        rate = getattr(sink, "sample_rate", 0)
+        return sink.heard_samples() / rate if rate else None
+
+    window.captions.set_audio_clock(heard_seconds)
+
+
 def run_gui(settings: Settings, persona: Persona | None = None, roles: Roles | None = None) -> int:
     """Run the desktop app until its window closes; returns the Qt exit code."""
     existing = QApplication.instance()
@@ -154,6 +170,7 @@ def run_gui(settings: Settings, persona: Persona | None = None, roles: Roles | N
     undo_ctrl_c = _quit_on_ctrl_c(app)
     mic: Microphone | None = None
     avatar: AvatarLink | None = install_avatar(window, session, roles, settings)
+    pace_captions(window, roles, avatar)
     seeing = link_perception(window, session, roles, avatar)
     try:
         # with a camera the avatar greets whoever walks up; without one, at once

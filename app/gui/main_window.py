@@ -243,6 +243,8 @@ class MainWindow(QMainWindow):
             captions.reply_chunk(event.turn_id, event.text)
         elif isinstance(event, ev.ReplySentence):
             captions.reply_sentence(event.turn_id, event.text)
+        elif isinstance(event, ev.AudioOut):
+            captions.audio_out(event)
         elif isinstance(event, ev.PartialTranscript):
             captions.user_partial(event.text)
         elif isinstance(event, ev.FinalTranscript):

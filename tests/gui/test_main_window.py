@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 if sys.platform.startswith("linux") and not os.environ.get("DISPLAY"):
@@ -30,6 +31,7 @@ from app.core.events import AvatarMode
 from app.core.fakes import FakeAudioSink, FakeChat, FakeSynthesizer
 from app.core.registry import Roles
 from app.core.session import Session
+from app.core.types import WordTiming
 from app.gui.event_bridge import EventBridge
 from app.gui.launch import GEOMETRY_KEY, run_gui
 from app.gui.main_window import MainWindow
@@ -236,6 +238,48 @@ def test_captions_follow_the_turn_events(qtbot: QtBot, open_window: OpenWindow) 
     assert not any(c.provisional for c in window.captions.entries())
 
 
+def spoken(turn: int, start_s: float, text: str, word_s: list[float]) -> ev.AudioOut:
+    rate = 16000
+    words = tuple(WordTiming(w, round(at * rate), round(at * rate) + 800) for w, at in
+                  zip(text.split(), word_s, strict=True))  # fmt: skip
+    length = round((word_s[-1] + 0.3) * rate)
+    return ev.AudioOut(
+        turn_id=turn,
+        samples=np.zeros(length, np.float32),
+        sample_rate=rate,
+        start_sample=round(start_s * rate),
+        text=text,
+        words=words,
+    )
+
+
+def test_spoken_replies_show_as_they_are_heard(qtbot: QtBot, open_window: OpenWindow) -> None:
+    """Subtitles on the audio clock: written text waits until the voice reaches it."""
+    window = open_window(FakeChat()).window
+    window.session.close()  # drive the window by hand from here on
+    heard: list[float | None] = [None]
+    window.captions.set_audio_clock(lambda: heard[0])
+    handle = window.handle_event
+    handle(ev.TurnStarted(turn_id=3, user_text="where is the lift"))
+    for chunk in ["The lift is on", " your right.", " Take it to floor two."]:
+        handle(ev.ReplyChunk(turn_id=3, text=chunk))
+    handle(ev.ReplySentence(turn_id=3, text="The lift is on your right.", index=0))
+    assert last_reply(window) == ""  # written, not yet spoken: the bubble waits
+    handle(spoken(3, 0.0, "The lift is on your right.", [0.0, 0.2, 0.4, 0.5, 0.7, 0.9]))
+    heard[0] = 0.05
+    qtbot.waitUntil(lambda: last_reply(window) == "The")
+    heard[0] = 0.45
+    qtbot.waitUntil(lambda: last_reply(window) == "The lift is")
+    handle(spoken(3, 1.2, "Take it to floor two.", [0.0, 0.2, 0.3, 0.5, 0.7]))
+    heard[0] = 1.45
+    qtbot.waitUntil(lambda: last_reply(window) == "The lift is on your right. Take it")
+    heard[0] = 0.0  # the sink's clock restarts at the turn's end: nothing is taken back
+    qtbot.wait(100)
+    assert last_reply(window) == "The lift is on your right. Take it"
+    handle(ev.TurnEnded(turn_id=3, reply_text="The lift is on your right. Take it to floor two."))
+    assert last_reply(window) == "The lift is on your right. Take it to floor two."
+
+
 def test_the_bridge_delivers_on_the_ui_thread(qtbot: QtBot) -> None:
     bridge = EventBridge()
     seen: list[tuple[ev.Event, bool]] = []
@@ -283,9 +327,11 @@ def test_run_gui_greets_then_closes_the_session_and_keeps_the_geometry(
 
     def check() -> None:
         found = windows()
-        greeted = found and any(
-            c.speaker == "avatar" and c.shown for c in found[0].captions.entries()
+        shown = (
+            [c.shown for c in found[0].captions.entries() if c.speaker == "avatar"] if found else []
         )
+        state.setdefault("seen", []).extend(shown[:1])
+        greeted = shown and shown[0].endswith(PERSONA.greeting.get("en"))
         if not greeted:
             QTimer.singleShot(20, check)
             return
@@ -307,6 +353,11 @@ def test_run_gui_greets_then_closes_the_session_and_keeps_the_geometry(
         safety_net.stop()
 
     assert PERSONA.greeting.get("en") in str(state["greeting"])
+    # the disclosure and greeting were spoken (by the fake voice): the caption grew with
+    # the voice, word by word, rather than appearing whole
+    whole = str(state["greeting"])
+    growing = [text for text in state["seen"] if text and text != whole]
+    assert len(set(growing)) >= 5 and all(whole.startswith(text) for text in growing)
     assert [title for title, _ in state["notices"]] == ["Persona"]
     session = state["session"]
     assert isinstance(session, Session)
