@@ -6,7 +6,11 @@ sentence's first clause). RTF: synthesis seconds per second of audio for the who
 (below 1 keeps ahead of playback). Each engine is loaded and warmed up first (its load
 time is printed apart); each case runs ``--runs`` times and reports p50 and p95.
 
-Engines: piper (English), espeak en and espeak ko, kokoro (when installed). For Piper the
+Engines: piper (English), espeak en and espeak ko, kokoro (when installed), remote (the
+OpenAI-compatible server at ``--remote-url``, else the tests' local server speaking with
+Piper, which shows what HTTP streaming adds to Piper) and coqui (``tts.coqui_model`` when
+it can be had, else a tiny untrained VITS built on the spot: its timings are real, its
+audio is noise). For Piper the
 first audio is also measured without the clause cut (the whole first sentence), to show
 what the cut buys. The machine's load average is printed: on a shared 2-core machine the
 figures can be several times those of an idle one.
@@ -72,7 +76,42 @@ def measure(chunks: Iterator[SpeechChunk]) -> tuple[float, float, float, int]:
     return first or total, total / audio if audio else float("nan"), audio, pieces
 
 
-def build(engine: str) -> tuple[Any, str] | None:
+def build_remote(url: str | None) -> Any:
+    from speech.tts.remote_tts import RemoteSynthesizer
+
+    if url is None:
+        from speech.tts.piper_tts import build as build_piper
+        from tests.support.speech_server import SpeechServer
+
+        server = SpeechServer(build_piper(Settings()), piece_bytes=4096).__enter__()
+        url = server.base_url  # lives until the bench exits
+        print(f"remote: a local server speaking with Piper at {url}")
+    synthesizer = RemoteSynthesizer(url, "tts-1", "alloy")
+    for _ in synthesizer.synthesize("Hello."):
+        pass
+    return synthesizer
+
+
+def build_coqui(settings: Settings) -> Any:
+    from speech.tts.coqui_tts import CoquiSynthesizer
+    from speech.tts.coqui_tts import build as build_coqui_model
+
+    try:
+        return build_coqui_model(settings)
+    except Exception as exc:
+        import tempfile
+
+        from tests.support.coqui_models import build_tiny_vits
+
+        print(f"coqui: {settings.tts.coqui_model} not available ({exc}); a tiny UNTRAINED VITS")
+        folder = Path(tempfile.mkdtemp(prefix="bench-coqui-"))
+        build_tiny_vits(folder)
+        synthesizer = CoquiSynthesizer(folder)
+        synthesizer.warm_up()
+        return synthesizer
+
+
+def build(engine: str, remote_url: str | None = None) -> tuple[Any, str] | None:
     settings = Settings()
     try:
         if engine == "piper":
@@ -88,6 +127,10 @@ def build(engine: str) -> tuple[Any, str] | None:
             from speech.tts.kokoro_tts import build as build_kokoro
 
             return build_kokoro(settings), "en"
+        if engine == "remote":
+            return build_remote(remote_url), "en"
+        if engine == "coqui":
+            return build_coqui(settings), "en"
     except Exception as exc:
         print(f"{engine}: not available ({exc})")
         return None
@@ -107,13 +150,14 @@ def report(name: str, runs: list[tuple[float, float, float, int]], words: int) -
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10)
-    parser.add_argument("--engines", default="piper,espeak-en,espeak-ko,kokoro")
+    parser.add_argument("--engines", default="piper,espeak-en,espeak-ko,kokoro,remote,coqui")
+    parser.add_argument("--remote-url", help="an OpenAI-compatible /v1 base URL for 'remote'")
     args = parser.parse_args()
     load = os.getloadavg()
     print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores")
     for engine in args.engines.split(","):
         started = time.perf_counter()
-        built = build(engine)
+        built = build(engine, args.remote_url)
         if built is None:
             continue
         synthesizer, language = built

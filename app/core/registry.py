@@ -40,6 +40,10 @@ ENGINES: dict[str, dict[str, str]] = {
         "piper": "speech.tts.piper_tts:build",
         "espeak": "speech.tts.espeak_tts:build",
         "kokoro": "speech.tts.kokoro_tts:build",
+        # an OpenAI-compatible /audio/speech server (OpenAI, speaches, Kokoro-FastAPI)
+        "remote": "speech.tts.remote_tts:build",
+        # Coqui TTS models (VITS, XTTS-v2) through the optional coqui-tts package
+        "coqui": "speech.tts.coqui_tts:build",
         # English to Piper (or Kokoro), Korean to espeak-ng
         "auto": "speech.tts.auto_tts:build",
         "fake": "app.core.registry:_fake_tts",
