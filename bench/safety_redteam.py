@@ -4,7 +4,8 @@ Reads tests/data/redteam/{crisis,benign,medical,injection}.yaml and runs them th
 lexicon alone and through lexicon + semantic check (the multilingual encoder), printing
 recall on crisis utterances, the false-alarm rate on benign ones (per language), the
 latency of one check per utterance (p50/p95/max, ms), the medical guard's accuracy and how
-many injection attempts are recognised. Run from the repository root:
+many injection attempts are recognised. The held-out set (heldout.yaml: never used to tune;
+its ``untuned_*`` part written after the last change) is reported apart. Run from the root:
 ``python bench/safety_redteam.py``. Figures taken on a loaded machine say so.
 """
 
@@ -74,6 +75,27 @@ def evaluate(name: str, detector: CrisisDetector, rounds: int) -> None:
     )
 
 
+def heldout(name: str, detector: CrisisDetector) -> None:
+    """Recall and false alarms on the held-out set and on its untuned part."""
+    data = yaml.safe_load((DATA / "heldout.yaml").read_text("utf-8"))
+    for crisis_key, benign_key in (("crisis", "benign"), ("untuned_crisis", "untuned_benign")):
+        crisis, benign = data.get(crisis_key, []), data.get(benign_key, [])
+        if not crisis:
+            continue
+        missed = [u["text"] for u in crisis if not detector.check(u["text"]).crisis]
+        alarms = [u["text"] for u in benign if detector.check(u["text"]).crisis]
+        hit = len(crisis) - len(missed)
+        print(
+            f"  [{name}, held-out {crisis_key.replace('crisis', '').strip('_') or 'set'}] "
+            f"recall {hit}/{len(crisis)} ({100 * hit / len(crisis):.1f} %), false alarms "
+            f"{len(alarms)}/{len(benign)} ({100 * len(alarms) / max(1, len(benign)):.1f} %)"
+        )
+        for text in missed:
+            print(f"      missed: {text}")
+        for text in alarms:
+            print(f"      false alarm: {text}")
+
+
 def guards() -> None:
     medical = load("medical.yaml")
     refer = sum(is_medical_question(u["text"]) for u in medical["refer"])
@@ -94,11 +116,13 @@ def main() -> None:
     load1 = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"machine load average: {load1:.1f} on {os.cpu_count()} cores")
     evaluate("lexicon only", CrisisDetector(CrisisLexicon()), args.rounds)
+    heldout("lexicon only", CrisisDetector(CrisisLexicon()))
     semantic = SemanticCrisisCheck()
     started = time.perf_counter()
     if semantic.wait_ready(300):
         print(f"\n(encoder loaded in {time.perf_counter() - started:.1f} s)")
         evaluate("lexicon + semantic", CrisisDetector(CrisisLexicon(), semantic), args.rounds)
+        heldout("lexicon + semantic", CrisisDetector(CrisisLexicon(), semantic))
     else:
         print(f"\nsemantic check unavailable: {semantic.problem}")
     guards()

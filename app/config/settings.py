@@ -35,7 +35,8 @@ class GeneralSettings(Section):
 
 
 class LlmSettings(Section):
-    # auto: the server below, and answers from the knowledge base while it is unreachable
+    # auto: the server below (when it is not Ollama's default address), else a local
+    # Ollama, else the built-in llama.cpp server, else answers from the knowledge base
     engine: str = "auto"
     base_url: str = "http://127.0.0.1:11434/v1"
     model: str = "llama3.2"
@@ -46,6 +47,12 @@ class LlmSettings(Section):
     connect_timeout_s: float = Field(5.0, gt=0)
     first_token_timeout_s: float = Field(20.0, gt=0)
     total_timeout_s: float = Field(90.0, gt=0)
+    # auto may start llama-cpp-python's server (the llm-local extra) as a child process
+    local_server: bool = True
+    # its model: a .gguf path or a model id (smollm2-135m: tests and demos only); empty
+    # skips that step, so nobody gets a model they did not choose
+    local_model: str = ""
+    local_start_timeout_s: float = Field(120.0, gt=0)
 
 
 class AsrSettings(Section):

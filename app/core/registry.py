@@ -187,17 +187,21 @@ def _openai_chat(settings: Settings) -> roles.Chat:
 
 
 def _auto_chat(settings: Settings) -> roles.Chat:
-    """The configured server, falling back to answers from the knowledge base."""
+    """The configured server -> a local Ollama -> the built-in llama.cpp server, falling
+    back to answers from the knowledge base."""
     from dialog.llm.auto_chat import AutoChat
+    from dialog.llm.chain_chat import EndpointChain
     from dialog.llm.faq_chat import NOTICE
     from dialog.llm.faq_chat import build as build_faq
-    from dialog.llm.openai_chat import OpenAIChat
 
     language = settings.general.language
+    chain = EndpointChain(settings)
+    chain.warm()  # probes (and a built-in server's start) run in the background from now
     return AutoChat(
-        OpenAIChat(settings.llm),
+        chain,
         make_fallback=lambda: build_faq(settings),
         notice=lambda: NOTICE.get(language, NOTICE["en"]),
+        retry_after_s=0.0,  # the chain decides when to look for a server again
     )
 
 

@@ -318,6 +318,7 @@ class Session:
     async def _end(self) -> None:
         await self._interrupt("session ended")
         self._forget()
+        await self._release_chat()
         if self._collector is not None:
             self._collector.close()  # stops the partial-caption worker
         if self._transcriber is not None:
@@ -325,6 +326,18 @@ class Session:
         self._set_mode(ev.AvatarMode.IDLE)
         self._emit(ev.SessionEnded(reason="closed"))
         await self._flush_events()
+
+    async def _release_chat(self) -> None:
+        """The chat role may hold a model server the app started (the auto chain's
+        built-in llama.cpp server): it ends with the session, never outlives the app."""
+        aclose = getattr(self.roles.chat, "aclose", None)
+        if aclose is None:
+            return
+        try:
+            async with asyncio.timeout(4.0):  # close() waits 5 s for all of _end
+                await aclose()
+        except Exception as exc:
+            log.warning("closing the chat role failed: %s", exc)
 
     def _heard_partial(self, text: str) -> None:
         """An interim caption of what the visitor is saying (a worker thread)."""

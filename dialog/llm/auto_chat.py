@@ -1,4 +1,4 @@
-"""The "auto" chat engine: the configured model server, and FAQ mode when it is away.
+"""The "auto" chat engine: a model server, and FAQ mode when it is away.
 
 A visitor should get an answer even when the language model server is down: if the
 server cannot be reached (or does not answer in time) *before any text was spoken*,
@@ -6,6 +6,11 @@ the reply comes from the knowledge base instead and the session is told once, so
 screen can say the avatar is answering only from the hospital's information. Once
 text has been spoken a failure is re-raised: half a reply cannot be taken back.
 While degraded, the server is tried again at most every ``retry_after_s`` seconds.
+
+The registry wraps :class:`dialog.llm.chain_chat.EndpointChain` (configured server ->
+Ollama -> built-in llama.cpp server) with ``retry_after_s=0``: the chain itself decides
+when to look again, and its own notices (which server answers) come out of
+:meth:`AutoChat.pop_notices` first.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 
-from app.core.roles import Chat
+from app.core.roles import Chat, NoticeSource
 from app.core.types import ChatMessage
 from dialog.llm import ChatError
 from dialog.tools import ToolCall, ToolChat, ToolExchange, ToolSchema
@@ -47,9 +52,18 @@ class AutoChat:
         return self._degraded_since is not None
 
     def pop_notices(self) -> list[str]:
-        """What changed since the last call (entering or leaving FAQ mode), for the session."""
+        """What changed since the last call (which server answers, entering or leaving FAQ
+        mode), for the session."""
         notices, self._pending = self._pending, []
+        if isinstance(self.primary, NoticeSource):
+            notices = self.primary.pop_notices() + notices
         return notices
+
+    async def aclose(self) -> None:
+        """Release what the primary holds (its HTTP client, a model server it started)."""
+        aclose = getattr(self.primary, "aclose", None)
+        if aclose is not None:
+            await aclose()
 
     async def stream(self, messages: Sequence[ChatMessage]) -> AsyncIterator[str]:
         async for piece in self._run(messages, self.primary.stream(messages)):
@@ -100,7 +114,8 @@ class AutoChat:
             return
         if self._degraded_since is not None:
             self._degraded_since = None
-            self._pending.append(self._recovered)
+            if self._recovered:
+                self._pending.append(self._recovered)
 
     async def _fallback_stream(self, messages: Sequence[ChatMessage]) -> AsyncIterator[str]:
         if self._fallback is None:

@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from dialog.safety.text import normalize
+from dialog.safety.canonical import canonical
 
 Subject = Literal["self", "other"]
 Kind = Literal["phrase", "noun"]
@@ -99,10 +99,20 @@ _RULES: tuple[_Rule, ...] = (
     _r(
         "en.other.intent",
         "en",
-        _THIRD_EN + r"[^.?!]{0,40}?\b(?:wants?|wanted|is\s+going|was\s+going|plans?|planning|"
-        r"threaten(?:s|ed|ing)?|tried|is\s+trying|keeps?\s+saying\s+(?:he|she|they)\s+wants?)\s+"
-        r"to\s+(?:kill\s+(?:him|her|them)sel(?:f|ves)|end\s+(?:his|her|their)\s+(?:own\s+)?life|"
-        r"die|commit\s+suicide|hurt\s+(?:him|her|them)sel(?:f|ves))\b",
+        _THIRD_EN + r"[^.?!]{0,40}?(?:\b(?:wants?|wanted|is\s+going|was\s+going|are\s+going|"
+        r"plans?|planning|threaten(?:s|ed|ing)?|tried|is\s+trying|keeps?\s+saying\s+(?:he|she|they)"
+        r"\s+wants?)|'(?:s|re)\s+(?:going|planning|trying))\s+"
+        r"to\s+(?:kill\s+(?:him|her|them)sel(?:f|ves)|(?:end|take)\s+(?:his|her|their)\s+"
+        r"(?:own\s+)?li(?:f|v)es?|die|commit\s+suicide|hurt\s+(?:him|her|them)sel(?:f|ves))\b",
+        "other",
+    ),
+    _r(
+        "en.other.means",
+        "en",
+        _THIRD_EN + r"[^.?!]{0,40}?\b(?:swallowed|took|has\s+taken|overdosed\s+on)\s+"
+        r"(?:a\s+(?:whole\s+)?|an\s+entire\s+|all\s+(?:of\s+)?(?:his|her|their|the)\s+|the\s+whole\s+)"
+        r"(?:bottle|pack|packet|box|handful|strip|jar)s?\s+of\s+(?:\w+\s+)?"
+        r"(?:pills|tablets|meds|medication|medicine|painkillers)\b",
         "other",
     ),
     # ------------------------------------------------------------- English, oneself
@@ -112,6 +122,16 @@ _RULES: tuple[_Rule, ...] = (
         rf"\b(?:kill|killing|hurt|hurting|harm|harming|cut|cutting|burn|burning|starve|starving)\s+{_SELF_EN}\b",
     ),
     _r("en.end-life", "en", r"\b(?:end|ending|take|taking)\s+(?:my\s+(?:own\s+)?life|it\s+all)\b"),
+    # euphemisms made final: "ending things permanently", "checking out for good"
+    _r(
+        "en.end-life",
+        "en",
+        r"\b(?:end|ending|finish|finishing)\s+(?:it|things|everything)\b(?!\s+with)[^.?!]{0,20}?"
+        r"(?:\bfor\s+good\b|\bpermanently\b|\bforever\b|\bonce\s+and\s+for\s+all\b)"
+        r"|\b(?:thinking|thought|think)\s+(?:of|about)\s+ending\s+(?:it|things|everything)\b(?!\s+with)"
+        r"|\bcheck(?:ing)?\s+out\s+(?:for\s+good|permanently|forever|of\s+(?:life|this\s+world))"
+        r"|\bwant\s+out\s+(?:for\s+good|forever|of\s+(?:life|this\s+world))",
+    ),
     _r(
         "en.want-die",
         "en",
@@ -133,6 +153,15 @@ _RULES: tuple[_Rule, ...] = (
     _r("en.wish-dead", "en", r"\bwish\s+i\s+(?:was|were|had\s+been)\s+(?:dead|never\s+born)\b"),
     _r("en.wish-dead", "en", r"\bwish\s+i\s+(?:could\s+)?(?:disappear|vanish|not\s+exist)\b"),
     _r("en.burden", "en", r"\bbetter\s+off\s+(?:dead|without\s+me)\b"),
+    _r(
+        "en.burden",
+        "en",
+        r"\b(?:nobody|no\s+one|no-one)\s+(?:would|will|'d)\s+(?:even\s+)?(?:notice|miss\s+me|care)"
+        r"[^.?!]{0,30}?\b(?:gone|dead|died|disappeared)\b"
+        r"|\b(?:if|when|once)\s+i\s+(?:was|were|am|'m)\s+(?:gone|dead)\s+(?:for\s+good|forever)\b"
+        r"|\b(?:favou?r|better|easier|relief)\b[^.?!]{0,30}?\b(?:by|if\s+i\s+(?:was|were|stopped))\s+"
+        r"(?:not\s+existing|not\s+being\s+(?:here|around|alive)|gone|dead|existing)\b",
+    ),
     _r("en.burden", "en", r"\b(?:i'?m|i\s+am)\s+(?:just\s+)?a\s+burden\s+(?:to|on|for)\b"),
     _r(
         "en.hopeless",
@@ -194,6 +223,55 @@ _RULES: tuple[_Rule, ...] = (
         r"\bhow\s+many\b[^.?!]{0,40}\b(?:pills|tablets)\b[^.?!]{0,40}\b(?:die|dead|kill|fatal|lethal|not\s+wake\s+up|never\s+wake\s+up)\b",
     ),
     _r("en.means", "en", r"\blethal\s+dose\b|\bhang(?:ing)?\s+myself\b"),
+    _r(
+        "en.means",
+        "en",
+        r"\b(?:if\s+i|i\s+(?:could|might|should|will|'ll|want\s+to)|(?:thinking|thought)\s+(?:of|about))"
+        r"\s+(?:just\s+)?(?:step|stepping|walk|walking|jump|jumping|throw(?:ing)?\s+myself|lie|lying)"
+        r"\s+(?:out\s+)?(?:in\s+front\s+of|under|onto)\s+(?:a|the)\s+(?:\w+\s+)?"
+        r"(?:train|bus|truck|lorry|subway|traffic)\b",
+    ),
+    _r(
+        "en.means",
+        "en",
+        r"\b(?:roof|rooftop|bridge|ledge|balcony|cliff|overpass)\b[^.?!]{0,50}?\b(?:jump|jumping)\b"
+        r"|\b(?:rope|noose)\b[^.?!]{0,50}?\b(?:ready|tonight|tree|beam|which|going\s+through)\b"
+        r"|\b(?:bought|got|have|buying)\s+(?:a\s+|the\s+)?(?:rope|noose)\b",
+    ),
+    _r(
+        "en.means",
+        "en",
+        r"\b(?:painless|easiest|easy|quickest|quick|fastest|surest|best)\s+(?:way|ways|method|methods)\s+"
+        r"to\s+(?:die|kill\s+myself|end\s+(?:it|my\s+life))\b"
+        r"|\b(?:search|searching|google|googling|look(?:ing)?\s+up|research(?:ing)?)\b[^.?!]{0,30}?"
+        r"\b(?:ways?|how)\s+to\s+(?:die|kill\s+myself|end\s+my\s+life)\b"
+        r"|\bhow\s+(?:do\s+i|can\s+i|to)\s+(?:kill\s+myself|end\s+my\s+life|commit\s+suicide)\b",
+    ),
+    _r(
+        "en.harm-self",
+        "en",
+        r"\b(?:cut|cutting|burn|burning|carve|carving|slash|slashing|scratch|scratching)\s+(?:into\s+)?"
+        r"my\s+(?:arms?|wrists?|thighs?|legs?|skin|stomach)\b[^.?!]{0,40}?"
+        r"\b(?:razor|blade|cigarettes?|lighter|knife|on\s+purpose|when\s+(?:i|it)|to\s+feel|again)\b",
+    ),
+    _r(
+        "en.means",
+        "en",
+        r"\b(?:swallow(?:ing)?|down(?:ing)?)\s+(?:every|all\s+(?:of\s+)?(?:the|my))\s+(?:\w+\s+)?"
+        r"(?:pills?|tablets?|meds|painkillers)\b"
+        r"|\b(?:take|taking)\s+(?:every\s+(?:single\s+)?(?:pill|tablet)|all\s+(?:of\s+)?(?:the|my)\s+"
+        r"(?:\w+\s+)?(?:pills|tablets|meds)\s+at\s+once)\b"
+        r"|\bi\s+(?:just\s+)?(?:swallowed|took|'ve\s+taken|have\s+taken)\s+(?:a\s+(?:whole\s+)?|"
+        r"an\s+entire\s+|all\s+(?:of\s+)?(?:my|the)\s+|the\s+whole\s+)(?:bottle|pack|packet|box|"
+        r"handful|strip|jar)s?\s+of\s+(?:\w+\s+)?(?:pills|tablets|meds|medication|painkillers)\b",
+    ),
+    # wishing for a lethal outcome: "would this stop my heart? I want it to"
+    _r(
+        "en.means",
+        "en",
+        r"\b(?:kill\s+me|stop\s+my\s+heart|make\s+my\s+heart\s+stop|be\s+(?:fatal|lethal|deadly))\b"
+        r"[^.!]{0,10}?[?.!]?\s*(?:i\s+(?:want|hope|wish)\s+(?:it|that|so)\b|good\b)",
+    ),
     _noun("en.suicide", "en", r"\bsuicid(?:e|al)\b"),
     _noun("en.self-harm", "en", r"\bself[-\s]?harm(?:ing)?\b"),
     _noun("en.overdose", "en", r"\b(?:overdos(?:e|ed|ing))\b"),
@@ -239,11 +317,28 @@ _RULES: tuple[_Rule, ...] = (
         r"(?:사라지|없어지|사라져\s*버리)고\s*싶|세상을\s*떠나고\s*싶|이\s*세상에\s*없었으면",
     ),
     _r(
+        "ko.disappear",
+        "ko",
+        r"(?:세상에서|영영|영원히)\s*(?:\S+\s+)?(?:사라지|없어지)(?:는|고|려|ㄹ)",
+    ),
+    _r(
         "ko.sleep-forever",
         "ko",
         r"영원히\s*(?:잠들|눈을?\s*감)고\s*싶|잠들어서\s*(?:다시는\s*)?깨지\s*않|깨어나지\s*않았으면",
     ),
-    _r("ko.burden", "ko", r"(?:제가|내가|나)\s*없으면\S*\s.{0,20}?(?:편할|나을|행복할|좋을)"),
+    _r(
+        "ko.sleep-forever",
+        "ko",
+        r"눈을?\s*(?:안|못)\s*떴으면|눈을?\s*뜨지\s*(?:않았|말았)으면|다시는\s*눈을?\s*뜨고\s*싶지\s*않"
+        r"|(?:안|못)\s*깼으면|깨지\s*않았으면",
+    ),
+    _r(
+        "ko.burden",
+        "ko",
+        r"(?:제가|내가|나|저)\s*(?:없으면|떠나면|사라지면|없어지면|죽으면)\S*\s.{0,20}?"
+        r"(?:편할|나을|행복할|좋을|홀가분)",
+    ),
+    _r("ko.burden", "ko", r"(?:없어지|사라지|죽)는\s*(?:게|것이|편이)\s*(?:나아|낫|편하|편해|좋)"),
     _r("ko.burden", "ko", r"(?:제가|내가)\s*죽어도\s*(?:아무도|누구도|상관|모를)"),
     _r("ko.burden", "ko", r"태어나지\s*(?:말았어야|않았으면|말걸)"),
     _r(
@@ -252,12 +347,49 @@ _RULES: tuple[_Rule, ...] = (
         r"(?:옥상|다리|한강|아파트|창문|건물|베란다)\S*\s*(?:에서\s*)?뛰어\s*내리|뛰어\s*내리고\s*싶",
     ),
     _r("ko.means", "ko", r"손목을?\s*(?:긋|그었|그어|그을)"),
+    # cutting oneself: "긋다" on a body part
+    _r(
+        "ko.means",
+        "ko",
+        r"(?:팔|허벅지|다리|몸|살|손등|배)(?:을|를|에|에다)?\s*(?:자꾸\s*|계속\s*|또\s*|매일\s*)?"
+        r"(?:긋|그어|그었|그을|그으)",
+    ),
+    _r("ko.means", "ko", r"뛰어\s*내(?:릴까|리려|릴래|릴\s*거|리겠|렸으면)"),
+    _r("ko.means", "ko", r"목을?\s*(?:매|맬|맸|매달)"),
+    # charcoal burning (번개탄/연탄), unless it is for a barbecue or heating
+    _r(
+        "ko.means",
+        "ko",
+        r"^(?!.*(?:고기|캠핑|바비큐|바베큐|구워|구이|숯불|난방|보일러)).*?"
+        r"(?:번개탄|연탄)\S*\s*(?:을|를)?\s*(?:사\s*(?:놨|뒀|놓았|두었)|샀|피우|피워|피웠|준비)",
+    ),
+    # the Han river's water temperature is a known search before a jump
+    _r(
+        "ko.means",
+        "ko",
+        r"한강\S*\s*(?:물\s*)?(?:온도|수온)|한강(?:에|으로)?\s*(?:들어가\s*(?:보려|려|고\s*싶)|뛰어들)",
+    ),
+    _r("ko.means", "ko", r"(?:죽는|죽을\s*수\s*있는|자살하는|고통\s*없이\s*죽는)\s*방법"),
     _r(
         "ko.means",
         "ko",
         r"수면제를?\s*(?:모아|모으|모았)|약을?\s*(?:한꺼번에|한\s*번에|왕창|잔뜩|몽땅)\s*(?:다\s*)?(?:먹|삼키)",
     ),
+    _r(
+        "ko.means",
+        "ko",
+        r"(?:약|수면제|알약|진통제|수면\s*유도제)\S*.{0,40}?(?:한꺼번에|한\s*번에|왕창|잔뜩|몽땅|"
+        r"한\s*움큼|한\s*주먹|통째로)\s*(?:다\s*)?(?:먹|삼키|삼켰|털어\s*넣)"
+        r"|수면제\S*\s*(?:여러|몇|두|세|열)\s*(?:통|병|봉지)",
+    ),
     _r("ko.goodbye", "ko", r"유서(?!\s*깊)"),
+    _r(
+        "ko.goodbye",
+        "ko",
+        r"마지막\s*(?:편지|메시지|문자)(?:를|도)?\s*(?:다\s*)?(?:써|남기|남겨|보냈|보내)"
+        r"|^(?!.*(?:내일|이따|나중에|다음에|봐요|보자|회의|퇴근)).*?"
+        r"(?:미안|용서|고마웠|사랑했)\S*[^.?!]{0,15}?먼저\s*(?:갈게|가요|갑니다|떠날게|떠나요)",
+    ),
     _noun("ko.suicide", "ko", r"자살"),
     _noun("ko.suicide", "ko", r"극단적(?:인)?\s*선택"),
     _noun("ko.self-harm", "ko", r"자해"),
@@ -270,6 +402,10 @@ _NEGATION_EN = re.compile(
 _NEGATION_KO = re.compile(
     r"^\S{0,4}\s*(?:지\s*(?:는\s*)?않|진\s*않|(?:건|것은|게|것도)\s*아니|"
     r"(?:생각|마음|계획|일|적)(?:은|도|이)?\s*(?:전혀\s*|절대\s*)?없)"
+    # the phrase itself denied: "죽을 생각은 없어요", "자해 같은 건 안 해요"
+    r"|^(?:은|는|도|이|가)?\s*(?:전혀\s*|절대\s*)?(?:없|아니)"
+    r"|^\s*(?:(?:같은|그런)\s*(?:건|거|것은|것도|짓은?)\s*)?(?:전혀\s*|절대\s*)?"
+    r"(?:안\s*(?:해|합니|할\s*거|할게)|하지\s*(?:는\s*)?않|할\s*생각(?:은|도)?\s*없)"
 )
 _INFORMATIONAL = re.compile(
     r"\b(?:prevention|preventing|hotline|helpline|lifeline|cent(?:er|re)|department|dept|"
@@ -296,7 +432,7 @@ class CrisisLexicon:
         self.rules = rules
 
     def check(self, text: str) -> LexiconResult:
-        norm = normalize(text)
+        norm = canonical(text)  # slang, typos and odd spacing rewritten (canonical.py)
         hits: list[LexiconHit] = []
         taken: list[tuple[int, int]] = []
         for rule in self.rules:
