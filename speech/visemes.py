@@ -6,19 +6,23 @@ and widely documented::
     sil  silence, pauses, punctuation          PP  p b m          FF  f v
     TH   θ ð                                   DD  t d ɾ ʔ        kk  k ɡ ŋ h x
     CH   tʃ dʒ ʃ ʒ                             SS  s z            nn  n l ɫ
-    RR   ɹ r ɚ ɝ                               aa  ɑ a æ ʌ ɐ ə
-    E    ɛ e ɜ                                 I   ɪ i j ᵻ        O   o ɔ ɒ
+    RR   ɹ r ɚ ɝ ɜ                             aa  ɑ a æ ʌ ɐ ə
+    E    ɛ e                                   I   ɪ i j ᵻ        O   o ɔ ɒ
     U    u ʊ w
 
 Decisions worth knowing:
 
 - espeak-ng writes diphthongs and affricates as several symbols (``o ʊ``, ``d ʒ``) and Piper
   aligns each symbol separately, so a diphthong becomes two visemes in a row. That is the
-  right motion for a mouth (``O`` then ``U``).
+  right motion for a mouth (``O`` then ``U``); espeak-ng's phoneme events name a diphthong
+  as one phoneme (``ˈaɪ``), which :func:`units` splits the same way, halving its time.
 - Modifier symbols carry no mouth shape of their own: a stress mark (``ˈ ˌ``) lends its time
   to the sound that follows it, a length mark (``ː``) to the sound before it. A word gap
-  (space) extends the previous sound (co-articulation: the mouth does not close between
-  words); punctuation, Piper's begin/end markers (``^ $``) and anything unknown are ``sil``.
+  (space) is the transition between two words: its first half extends the sound before
+  it, its second half the sound after it (co-articulation: the mouth does not close
+  between words); punctuation, Piper's begin/end markers (``^ $``) and anything unknown
+  are ``sil``.
+- ``ɜ`` (NURSE, "first") is ``RR``: the American voices say it r-coloured.
 - Weights: 1.0 for full shapes; the schwa ``ə`` (weakly articulated) gets 0.6 and ``h``
   (shaped by its neighbours) 0.5, so the mouth does not over-open on reduced sounds.
 
@@ -57,13 +61,19 @@ _add("kk", "h", 0.5)
 _add("CH", "tʃ dʒ ʃ ʒ ʧ ʤ")
 _add("SS", "s z")
 _add("nn", "n l ɫ n̩ l̩")
-_add("RR", "ɹ r ɚ ɝ ɐ̃")
-_add("aa", "ɑ a æ ʌ ɐ ɑ̃ aɪ aʊ")
+# ɜ is the NURSE vowel ("first", "third"): the voices here are American (Piper en_US,
+# espeak-ng en-us), which write it ɜː but say it r-coloured, [ɝ] (CMU's ER), so it takes
+# the r shape; a British voice's plain [ɜː] (neutral lips) loses little by it.
+_add("RR", "ɹ r ɚ ɝ ɜ ɐ̃")
+_add("aa", "ɑ a æ ʌ ɐ ɑ̃")
 _add("aa", "ə", 0.6)
-_add("E", "ɛ e ɜ eɪ")
-_add("I", "ɪ i j ᵻ iə")
-_add("O", "o ɔ ɒ oʊ ɔɪ")
-_add("U", "u ʊ w ʊɹ")
+_add("E", "ɛ e")
+_add("I", "ɪ i j ᵻ")
+_add("O", "o ɔ ɒ")
+_add("U", "u ʊ w")
+# Diphthongs (aɪ aʊ eɪ oʊ ɔɪ, the centring iə, r-coloured ʊɹ) are deliberately *not*
+# listed: the mouth glides between two shapes, so units() splits espeak-ng's one-phoneme
+# names into their two symbols, as Piper's alignments already do (``e``, ``ɪ``).
 # Korean (espeak-ng's ``ko`` voice): symbols English does not use, see korean_visemes
 for _symbol, _shape in _KOREAN_IPA.items():
     _TABLE.setdefault(_symbol, _shape)
@@ -134,6 +144,16 @@ def timeline(
         count = int(count)
         if phoneme in STRESS:
             pending += count
+            continue
+        if phoneme in WORD_GAP and held:
+            # the gap between two words is their transition: measured on Piper's audio, its
+            # first half sounds like the sound before it and its second half like the one
+            # after it (MFCC distance, bench/viseme_accuracy.py), so the mouth holds the one
+            # and then moves to the other, never closing between words
+            half = count // 2
+            name, weight, before = held[-1]
+            held[-1] = (name, weight, before + half + pending)
+            pending = count - half
             continue
         if phoneme in LENGTH or phoneme in WORD_GAP:
             if held:

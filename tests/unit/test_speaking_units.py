@@ -65,13 +65,44 @@ def test_timeline_gives_modifier_time_to_its_sound_and_merges_repeats() -> None:
     assert [v.name for v in line] == ["sil", "kk", "aa", "nn", "O", "U", "TH", "E", "RR", "sil"]
     by_name = {v.name: v for v in line}
     assert by_name["O"].duration == pytest.approx(0.014)  # stress mark lent to the vowel
-    assert by_name["U"].duration == pytest.approx(0.016)  # the word gap extends it
+    # the word gap is the words' transition: half to the sound before, half to the one after
+    assert by_name["U"].duration == pytest.approx(0.013)
+    assert by_name["TH"].duration == pytest.approx(0.013)
     assert by_name["E"].duration == pytest.approx(0.018)  # stress before, length after
     assert line[-1].duration == pytest.approx(0.027)  # "," and "$" merge into one silence
     assert line[0].start == 0.0
     for before, after in itertools.pairwise(line):
         assert after.start == pytest.approx(before.start + before.duration)
     assert line[-1].start + line[-1].duration == pytest.approx(sum(counts) / RATE)
+
+
+@pytest.mark.parametrize(
+    ("name", "shapes"),
+    [
+        ("ˈaɪ", ["aa", "I"]), ("aʊ", ["aa", "U"]), ("ˈeɪ", ["E", "I"]), ("ˌoʊ", ["O", "U"]),
+        ("ɔɪ", ["O", "I"]), ("ˈiə", ["I", "aa"]), ("ʊɹ", ["U", "RR"]), ("ˈɑːɹ", ["aa", "RR"]),
+    ],
+)  # fmt: skip
+def test_espeak_diphthongs_glide_between_two_shapes(name: str, shapes: list[str]) -> None:
+    # espeak-ng names a diphthong as one phoneme; Piper aligns its two symbols apart
+    assert [shape for shape, _ in visemes.units(name)] == shapes
+    line = visemes.timeline([name], [20], RATE)
+    assert [v.name for v in line] == shapes
+    assert [v.duration for v in line] == pytest.approx([0.01, 0.01])
+
+
+def test_the_nurse_vowel_is_r_coloured() -> None:
+    # "first" is f ˈɜː s t in the American voices, said [ɝ] (CMU: F ER1 S T)
+    assert visemes.viseme_for("ɜ")[0] == "RR"
+    assert visemes.units("ˈɜː") == [("RR", 1.0)]
+
+
+def test_a_word_gap_is_shared_by_the_words_it_joins() -> None:
+    line = visemes.timeline(["m", " ", "t"], [10, 7, 10], RATE)
+    assert [(v.name, round(v.duration * RATE)) for v in line] == [("PP", 13), ("DD", 14)]
+    # at the start of an utterance there is no sound before it: the next one takes it all
+    line = visemes.timeline([" ", "t"], [6, 10], RATE)
+    assert [(v.name, round(v.duration * RATE)) for v in line] == [("sil", 6), ("DD", 10)]
 
 
 def test_timeline_rejects_mismatched_lengths_and_uniform_fallback_covers_audio() -> None:
@@ -369,7 +400,9 @@ def test_espeak_events_give_visemes_and_words_covering_the_audio() -> None:
     )
     result = espeak_lib.Synthesis(np.zeros(200, np.int16), RATE, events)
     chunk = chunk_from(result, "I am here.", "I am here.")
-    assert [v.name for v in chunk.visemes] == ["sil", "aa", "PP", "kk", "I", "RR", "sil"]
+    # "aɪ" glides aa -> I before "ɐ" opens the mouth again
+    names = [v.name for v in chunk.visemes]
+    assert names == ["sil", "aa", "I", "aa", "PP", "kk", "I", "RR", "sil"]
     assert chunk.visemes[-1].start + chunk.visemes[-1].duration == pytest.approx(0.2)
     # "I am" came as one word event: its time is shared; "here." ends at its last sound
     assert [(w.word, w.start, w.end) for w in chunk.words] == [
