@@ -68,6 +68,8 @@ class TtsSettings(Section):
     voice: str = "en_US-joe-medium"
     # speaking rate as a factor of the voice's own: 0.8 suits elderly visitors
     speed: float = Field(1.0, ge=0.5, le=2.0)
+    # engine "auto": who speaks Korean (espeak-ng is always behind the others)
+    korean_engine: Literal["espeak", "remote", "coqui"] = "espeak"
     # engine "remote": an OpenAI-compatible POST /audio/speech server. An empty base URL
     # means llm.base_url; an empty key variable means llm.api_key_env (the OS keyring is
     # asked next, under the server's host). The key itself is never stored here.
