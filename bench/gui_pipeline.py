@@ -168,8 +168,10 @@ def main() -> int:
             summary = link.view.stats.summary()
         recording = recorder.recording
     assert recording is not None
+    spoken = 0
     for ended_event in log.of(ev.TurnEnded):
         outs = [e for e in log.of(ev.AudioOut) if e.turn_id == ended_event.turn_id]
+        spoken += bool(outs)
         if outs and not ended_event.interrupted and args.grab == "on":
             offsets.append(lipsync_offset(recording, watch, outs[0].ts, ended_event.ts))
     mic.stop()
@@ -182,7 +184,7 @@ def main() -> int:
             print(f"stall {1000 * (b - a):.0f} ms: during {near}")
     load = os.getloadavg()[0]
     print(f"machine: {os.cpu_count()} cores, load average {load:.1f}")
-    print(f"turns: {args.turns}, replies with audio: {len(offsets)}")
+    print(f"turns: {args.turns}, replies with audio: {spoken}")
     print(f"lip-sync lead: {settings.avatar.lipsync_lead_ms} ms")
     print(
         f"render {args.size}x{args.size}: {summary.fps:.1f} frames/s, "
