@@ -131,7 +131,7 @@ def main() -> int:
     def beat() -> None:
         now = time.monotonic()
         gaps.append(now - last[0])
-        if now - last[0] > 0.1:
+        if now - last[0] > 0.04:
             stalls.append((last[0], now))
         last[0] = now
 
