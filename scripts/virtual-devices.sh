@@ -12,7 +12,10 @@ display_num=${DHUMAN_XVFB_DISPLAY:-99}
 
 if [ "$action" = stop ]; then
   pulseaudio --kill 2>/dev/null || true
-  [ -f "/tmp/dhuman-xvfb$display_num.pid" ] && kill "$(cat "/tmp/dhuman-xvfb$display_num.pid")" 2>/dev/null
+  # a stale pid file (the screen already gone) must not fail a caller running with set -e
+  if [ -f "/tmp/dhuman-xvfb$display_num.pid" ]; then
+    kill "$(cat "/tmp/dhuman-xvfb$display_num.pid")" 2>/dev/null || true
+  fi
   rm -f "/tmp/dhuman-xvfb$display_num.pid"
   return 0 2>/dev/null || exit 0
 fi
