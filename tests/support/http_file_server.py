@@ -12,8 +12,9 @@ import re
 import threading
 import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
+
+from tests.support.background_http import BackgroundHttpServer
 
 _RANGE = re.compile(r"bytes=(\d+)-(\d*)$")
 
@@ -26,7 +27,7 @@ class LoggedRequest:
     bytes_sent: int = 0
 
 
-class FileServer:
+class FileServer(BackgroundHttpServer):
     def __init__(self) -> None:
         self.files: dict[str, bytes] = {}
         self.ignore_range = False
@@ -37,32 +38,13 @@ class FileServer:
         self.status_override: dict[str, int] = {}
         self.requests: list[LoggedRequest] = []
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
+        super().__init__(self._handler_class())
 
     # ---------------------------------------------------------------- control
 
-    def __enter__(self) -> FileServer:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=5)
-
     @property
     def base_url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self.origin
 
     def add(self, path: str, data: bytes) -> str:
         """Serve ``data`` at ``/path``; returns its URL."""

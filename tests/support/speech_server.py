@@ -24,16 +24,15 @@ from __future__ import annotations
 
 import json
 import struct
-import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Protocol
 
 import numpy as np
 
 from speech.asr.audio import resample
+from tests.support.background_http import BackgroundHttpServer
 
 
 class _Voice(Protocol):
@@ -68,7 +67,7 @@ def wav_header(rate: int, streamed: bool = True) -> bytes:
     )
 
 
-class SpeechServer:
+class SpeechServer(BackgroundHttpServer):
     def __init__(
         self, voice: _Voice | None = None, *, pcm_rate: int = 24000, piece_bytes: int = 4096
     ) -> None:
@@ -84,30 +83,11 @@ class SpeechServer:
         self.hang = 0.0
         self.require_key: str | None = None
         self.requests: list[SpeechRequest] = []
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-
-    def __enter__(self) -> SpeechServer:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=5)
+        super().__init__(self._handler_class())
 
     @property
     def base_url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}/v1"
+        return self.origin + "/v1"
 
     def speak(self, text: str) -> tuple[np.ndarray, int]:
         """The real voice's audio for ``text``: every chunk joined, at the voice's rate."""
