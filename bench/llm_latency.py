@@ -56,16 +56,17 @@ async def bare_turn(chat: OpenAIChat, question: str) -> tuple[float, float]:
     """(first token, first sentence) in ms from the request."""
     splitter = SentenceSplitter()
     start = time.perf_counter()
-    first = sentence = float("nan")
+    first: float | None = None
+    sentence: float | None = None
     async for piece in chat.stream([ChatMessage("user", question)]):
         now = (time.perf_counter() - start) * 1000
-        if first != first:  # nan: nothing yet
-            first = now
-        if sentence != sentence and splitter.feed(piece):
+        first = now if first is None else first
+        if sentence is None and splitter.feed(piece):
             sentence = now
-    if sentence != sentence and splitter.flush():
+    if sentence is None and splitter.flush():
         sentence = (time.perf_counter() - start) * 1000
-    return first, sentence
+    nothing = float("nan")  # no text came: no figure
+    return (nothing if first is None else first), (nothing if sentence is None else sentence)
 
 
 def line(label: str, values: list[float]) -> str:
@@ -115,14 +116,13 @@ def main() -> int:
         for question in questions:
             sent = time.monotonic()
             turn = session.submit_text(question)
-            ended = log.wait_for(ev.TurnEnded, turn, timeout=60)
+            log.wait_for(ev.TurnEnded, turn, timeout=60)
             chunks = [e for e in log.of(ev.ReplyChunk) if e.turn_id == turn]
             sentences = [e for e in log.of(ev.ReplySentence) if e.turn_id == turn]
             if chunks:
                 first_token.append((chunks[0].ts - sent) * 1000)
             if sentences:
                 first_sentence.append((sentences[0].ts - sent) * 1000)
-            del ended
         session.close()
     finally:
         server.stop()

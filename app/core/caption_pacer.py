@@ -23,14 +23,14 @@ from app.core import events as ev
 
 @dataclass
 class _Piece:
-    text: str
+    words: list[str]  # the caption's words
     start: float  # seconds of turn audio
     end: float
-    word_starts: list[float] = field(default_factory=list)
+    word_starts: list[float] = field(default_factory=list)  # the spoken words'
 
     def shown_words(self, heard: float) -> int:
         """How many of this piece's caption words are due at ``heard`` seconds."""
-        words = len(self.text.split())
+        words = len(self.words)
         if heard >= self.end:
             return words
         if heard < self.start or not words:
@@ -69,9 +69,8 @@ class CaptionPacer:
             parts: list[str] = []
             for piece in self._pieces:
                 count = piece.shown_words(heard_seconds)
-                if count:
-                    parts.append(" ".join(piece.text.split()[:count]))
-                if count < len(piece.text.split()):
+                parts.extend(piece.words[:count])
+                if count < len(piece.words):
                     break
             text = " ".join(parts)
             if len(text) > len(self._shown):
@@ -88,7 +87,7 @@ class CaptionPacer:
         end = start + len(event.samples) / rate
         starts = [start + word.start / rate for word in event.words]
         if event.text.strip() or not self._pieces:
-            self._pieces.append(_Piece(event.text.strip(), start, end, starts))
+            self._pieces.append(_Piece(event.text.split(), start, end, starts))
         else:  # the engine cut the piece further: its audio and words continue it
             piece = self._pieces[-1]
             piece.end = max(piece.end, end)
