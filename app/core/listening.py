@@ -14,7 +14,8 @@ Optional parts, all off by default (then the collector is the plain VAD cutter):
 * ``speculator`` (:class:`speech.asr.live.SpeculativeTranscriber`): when the VAD reports
   a pause of ``speculate_ms`` the audio so far is transcribed in the background; when the
   turn closes without more speech the session's transcription reuses that work (the
-  decoding hides behind the ``stop_ms`` wait: ``bench/listen_latency.py``). With
+  decoding hides behind the ``stop_ms`` wait: ``bench/listen_latency.py``; a partial
+  caption still waiting then is withdrawn, as it would hold the shared model). With
   ``endpoint_ms`` the turn also closes early, after that much silence, when the
   speculative transcript ends a sentence ("." "?" "!"). Off by default: Whisper ends
   almost any phrase it is given with a period, so this behaves like a short ``stop_ms``
@@ -209,6 +210,8 @@ class UtteranceCollector:
                 self._speculation = None
             return
         if self._speculation is None and silent >= self._speculate_ms:
+            if self._partials is not None:  # a caption not yet begun must not delay it
+                self._partials.withdraw()
             audio = np.concatenate(self._frames).astype(np.float32, copy=False)
             self._speculation = self._speculator.speculate(audio, self._rate)
 

@@ -55,8 +55,12 @@ class SpeculativeTranscriber:
         self.discarded = 0
 
     def speculate(self, audio: FloatArray, sample_rate: int) -> Speculation:
-        """Start transcribing ``audio`` now, in the background."""
-        future = self._pool.submit(self.inner.transcribe, audio, sample_rate, None)
+        """Start transcribing ``audio`` now, in the background (with the engine's
+        ``transcribe_speculative`` when it has one: its own decoding options)."""
+        call = getattr(self.inner, "transcribe_speculative", None)
+        if not callable(call):
+            call = self.inner.transcribe
+        future = self._pool.submit(call, audio, sample_rate, None)
         return Speculation(audio, future)
 
     def discard(self, speculation: Speculation) -> None:
