@@ -29,7 +29,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 
@@ -46,6 +48,7 @@ from app.core.events import AvatarMode
 from app.core.registry import build_roles
 from app.core.session import Session
 from app.gui.avatar_setup import install_avatar
+from app.gui.face.frame_stats import FrameStats
 from app.gui.launch import attach_microphone, pace_captions
 from app.gui.main_window import MainWindow
 from dialog.persona import load_persona
@@ -60,12 +63,25 @@ GRID_S = 0.005
 
 
 def pump_until(app: QApplication, done: Callable[[], bool], timeout: float) -> bool:
+    """Run the Qt event loop, as ``app.exec()`` does, until ``done()`` or ``timeout`` s.
+
+    A blocking event loop checked every 20 ms, not ``processEvents`` in a Python loop: that
+    loop never sleeps, so it took a core and the GIL from everything it measured.
+    """
+    loop = QEventLoop()
     deadline = time.monotonic() + timeout
-    while not done():
-        if time.monotonic() > deadline:
-            return False
-        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
-    return True
+
+    def check() -> None:
+        if done() or time.monotonic() > deadline:
+            loop.quit()
+
+    timer = QTimer(interval=20)
+    timer.timeout.connect(check)
+    timer.start()
+    if not done():
+        loop.exec()
+    timer.stop()
+    return done()
 
 
 def lipsync_offset(recording: Recording, watch: MouthWatch, start: float, end: float) -> float:
@@ -84,6 +100,43 @@ def lipsync_offset(recording: Recording, watch: MouthWatch, start: float, end: f
         if score > best:
             best, best_lag = score, float(lag)
     return best_lag
+
+
+class StallWatch:
+    """Debug aid: while the UI thread's heartbeat is overdue, sample what it is running."""
+
+    def __init__(self, last: list[float], overdue_s: float = 0.03) -> None:
+        self._last = last
+        self._overdue = overdue_s
+        self._main = threading.main_thread().ident
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="stall-watch", daemon=True)
+        self.samples: list[tuple[float, float, str]] = []
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.005):
+            late = time.monotonic() - self._last[0]
+            if late < self._overdue:
+                continue
+            frame = sys._current_frames().get(self._main or 0)
+            stack = "".join(traceback.format_stack(frame, limit=6)) if frame else "?"
+            self.samples.append((self._last[0], late, stack))
+
+    def report(self) -> None:
+        by_stall: dict[float, list[tuple[float, str]]] = {}
+        for began, late, stack in self.samples:
+            by_stall.setdefault(began, []).append((late, stack))
+        for began, seen in by_stall.items():
+            print(f"--- heartbeat overdue from {began:.3f}, up to {1000 * seen[-1][0]:.0f} ms")
+            for late, stack in seen[:: max(1, len(seen) // 4)]:
+                print(f"  at {1000 * late:.0f} ms:\n{stack}")
 
 
 def main() -> int:
@@ -137,6 +190,7 @@ def main() -> int:
 
     heartbeat = QTimer(interval=HEARTBEAT_MS)
     heartbeat.timeout.connect(beat)
+    watchdog = StallWatch(last) if os.environ.get("DHUMAN_BENCH_DEBUG") else None
     watch = MouthWatch(link.view, keep_shots=0)
     grabber = QTimer(interval=10)
     grabber.timeout.connect(watch.grab)
@@ -144,7 +198,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as folder:
         with MonitorRecorder(Path(folder)) as recorder:
             pump_until(app, lambda: False, 1.0)  # settle
-            link.view.stats.reset()
+            # every frame of the run counts, not just the view's rolling window
+            link.view.stats = FrameStats(history=1_000_000)
+            if watchdog is not None:
+                watchdog.start()
             last[0] = time.monotonic()
             heartbeat.start()
             if args.grab == "on":
@@ -165,6 +222,8 @@ def main() -> int:
                 pump_until(app, lambda: False, 1.5)  # the mouth at rest between turns
             grabber.stop()
             heartbeat.stop()
+            if watchdog is not None:
+                watchdog.stop()
             summary = link.view.stats.summary()
         recording = recorder.recording
     assert recording is not None
@@ -182,6 +241,8 @@ def main() -> int:
         for a, b in stalls:
             near = [type(e).__name__ for e in log.events if a - 0.05 <= e.ts <= b]
             print(f"stall {1000 * (b - a):.0f} ms: during {near}")
+        if watchdog is not None:
+            watchdog.report()
     load = os.getloadavg()[0]
     print(f"machine: {os.cpu_count()} cores, load average {load:.1f}")
     print(f"turns: {args.turns}, replies with audio: {spoken}")

@@ -64,7 +64,7 @@ class PiperSynthesizer:
         from piper import PiperVoice
         from piper.config import SynthesisConfig
 
-        self._voice: Any = PiperVoice.load(model, config, include_alignments=alignments)
+        self._voice: Any = _load_voice(model, config, alignments)
         self._config = SynthesisConfig()
         self.set_speed(speed)
         self.sample_rate: int = int(self._voice.config.sample_rate)
@@ -145,6 +145,41 @@ class PiperSynthesizer:
             own = [sum(len(g) for g in word_phonemes(self._phonemes(w))) for w in mine]
             words = word_timing.align(mine, spans, (own, sizes))
         return SpeechChunk(samples, self.sample_rate, timeline, text, words), rest
+
+
+def _load_voice(model: Path, config: Path, alignments: bool) -> Any:
+    """``PiperVoice.load`` with ONNX Runtime's idle threads sleeping instead of spinning.
+
+    By default the runtime's worker threads spin between operators and after each run;
+    on a two-core machine that spin took CPU from the face painter and the UI thread
+    (frames and the window stalled at the start of every reply) for no gain in speed.
+    """
+    import json
+
+    import onnxruntime
+    from piper import PiperVoice
+    from piper.config import PiperConfig
+
+    model_or_bytes: str | bytes = str(model)
+    if alignments:
+        try:
+            import onnx
+            from piper.patch_voice_with_alignment import add_alignment_output
+
+            graph = onnx.load(str(model))
+            add_alignment_output(graph)
+            model_or_bytes = graph.SerializeToString()
+        except ImportError:
+            _LOG.warning("the onnx package is missing: no phoneme alignments for %s", model.name)
+        except ValueError:  # already patched on disk
+            pass
+    options = onnxruntime.SessionOptions()
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    session = onnxruntime.InferenceSession(
+        model_or_bytes, sess_options=options, providers=["CPUExecutionProvider"]
+    )
+    settings = PiperConfig.from_dict(json.loads(config.read_text(encoding="utf-8")))
+    return PiperVoice(config=settings, session=session)
 
 
 def word_phonemes(phonemes: list[str]) -> list[list[str]]:

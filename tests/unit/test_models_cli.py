@@ -8,6 +8,7 @@ import io
 import os
 import signal
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -162,6 +163,10 @@ def test_ctrl_c_cancels_and_the_next_pull_resumes(
                 sent.append(done)
                 # a real SIGINT: Python raises KeyboardInterrupt in the main thread
                 os.kill(os.getpid(), signal.SIGINT)
+                # the rest of the file is slow to come: the cancel must win the race even
+                # when a busy machine is late to run the main thread (the throttle alone
+                # lost it after the GUI tests had run)
+                time.sleep(1.0)
 
     monkeypatch.setattr(models_cmd, "ProgressLine", InterruptingProgress)
     out = io.StringIO()

@@ -1,9 +1,12 @@
 """``FaceView``: the avatar's face as a widget, repainted at display rate.
 
-It asks ``state_provider()`` for the rig state of the instant it paints (the animation
-engine reads the audio clock there), paints it with a ``FacePainter`` and records frame
-times. All heavy lifting (caching, layout) lives in the painter; the widget only owns the
-timer, which runs only while the widget is shown.
+Every tick (~60 a second) it asks ``state_provider()`` for the rig state (the animation
+engine reads the audio clock there) and hands it to a ``FrameRenderer``, which paints it
+on a thread of its own and says when it is done; the view then shows the image. So the
+UI thread only computes states and blits, and stays free for input while speech work
+loads the CPU. A frame reaches the screen as long after its state was taken as when the
+UI thread painted it itself: the painting time. Before the first frame at a new size the
+view paints directly. The timer and the worker run only while the widget is shown.
 """
 
 from __future__ import annotations
@@ -11,23 +14,27 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import QRect, QSize, Qt, QTimer
+from PySide6.QtCore import QPoint, QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QHideEvent, QPainter, QPaintEvent, QShowEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from app.core.events import AvatarMode
+from app.gui.face.frame_renderer import Frame, FrameRenderer, Renderer
 from app.gui.face.frame_stats import FrameStats
 from app.gui.face.painter import FacePainter
+from app.gui.face.render_process import ProcessFrameRenderer
 from avatar.looks import Look
 from avatar.rig import RigState
 
 log = logging.getLogger(__name__)
 
 StateProvider = Callable[[], RigState]
-FRAME_MS = 16  # ~60 frames a second; the painter's work fits well inside one
+FRAME_MS = 16  # ~60 frames a second
 
 
 class FaceView(QWidget):
+    _frame_done = Signal()  # emitted on the render worker, delivered on the UI thread
+
     def __init__(
         self,
         state_provider: StateProvider,
@@ -37,7 +44,10 @@ class FaceView(QWidget):
         name: str = "",
         interval_ms: int = FRAME_MS,
         history: int = 240,
+        painter_process: bool = True,
     ) -> None:
+        """``painter_process``: paint in a child process (the default; see
+        ``render_process``), else on a thread of this one."""
         super().__init__(parent)
         self._provider = state_provider
         self._painter = FacePainter(look)
@@ -50,6 +60,12 @@ class FaceView(QWidget):
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self._tick)
         self._dirty: tuple[QSize, QRect] | None = None
+        self._renderer: Renderer | None = None
+        self._painter_process = painter_process
+        self._front: Frame | None = None  # the newest finished frame, being shown
+        self._fresh = False  # _front not yet on screen
+        self._wanted = False  # a tick came while the worker was busy
+        self._frame_done.connect(self._show_finished, Qt.ConnectionType.QueuedConnection)
         # the painter covers every pixel: Qt need not clear the background first
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.setMinimumSize(240, 240)
@@ -67,6 +83,9 @@ class FaceView(QWidget):
 
     def set_look(self, look: Look) -> None:
         self._painter.set_look(look)
+        if self._renderer is not None:
+            self._renderer.set_look(look)
+        self._front = None  # the old look's frame is not shown again
         self._dirty = None
         self.update()
 
@@ -83,27 +102,98 @@ class FaceView(QWidget):
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         self.stats.reset()
+        if self._renderer is None:
+            self._renderer = self._new_renderer()
         self._timer.start()
 
     def hideEvent(self, event: QHideEvent) -> None:
         super().hideEvent(event)
         self._timer.stop()
+        # no thread paints for a face nobody sees; a new one starts when it is shown
+        if self._renderer is not None:
+            self._renderer.close()
+            self._renderer = None
+        self._front = None
+
+    def _new_renderer(self) -> Renderer:
+        look, done = self._painter.look, self._frame_done.emit
+        if self._painter_process:
+            try:
+                return ProcessFrameRenderer(look, done)
+            except OSError as exc:
+                log.warning("no face painter process (%s); painting on a thread", exc)
+                self._painter_process = False
+        return FrameRenderer(look, done)
 
     def _tick(self) -> None:
-        # only the head moves: repainting (and sending to the screen) just its rectangle
+        if self._renderer is not None and not self._submit(self._renderer):
+            self._wanted = True  # the worker is still painting: ask again when it is done
+
+    def _submit(self, renderer: Renderer) -> bool:
+        if not renderer.idle:
+            return False
+        # only the head moves: painting (and sending to the screen) just its rectangle
         # saves a third to a half of every frame's pixels
         size = self.size()
         if self._dirty is None or self._dirty[0] != size:
             self._dirty = (size, self._painter.moving_rect(size.width(), size.height()))
-        self.update(self._dirty[1])
+        ratio = self.devicePixelRatioF()
+        return renderer.submit(
+            self._next_state(), size.width(), size.height(), ratio, self._dirty[1]
+        )
+
+    def _show_finished(self) -> None:
+        renderer = self._renderer
+        if renderer is None:
+            return
+        if renderer.broken:  # the painter process died: go on with a thread
+            renderer.close()
+            self._painter_process = False
+            self._renderer = renderer = self._new_renderer()
+            self._wanted = True
+        frame = renderer.take()
+        if (
+            frame is not None
+            and frame.width == self.width()
+            and frame.height == self.height()
+            and frame.look is self._painter.look  # not one painted before a change of look
+        ):
+            self._front, self._fresh = frame, True
+            self.update(frame.rect)
+        if self._wanted:
+            self._wanted = False
+            self._submit(renderer)
 
     def paintEvent(self, event: QPaintEvent) -> None:
-        started = self.stats.begin()
-        self._state = self._next_state()
+        frame = self._front
+        if frame is None:
+            # nothing painted yet (first show, a new look): paint here and now
+            started = self.stats.begin()
+            self._state = self._next_state()
+            p = QPainter(self)
+            self._painter.paint(p, self.width(), self.height(), self._state)
+            p.end()
+            self.stats.end(started)
+            return
         p = QPainter(self)
-        self._painter.paint(p, self.width(), self.height(), self._state)
+        if (frame.width, frame.height, frame.ratio) == (
+            self.width(),
+            self.height(),
+            self.devicePixelRatioF(),
+        ):
+            # the image is whole: outside the moving rectangle it holds the unchanging
+            # wall and body, so any region asked for can be blitted from it
+            p.drawImage(QPoint(0, 0), frame.image)
+        else:
+            # resized (a caption growing can take a few pixels): stretch the last frame
+            # for the one tick until the painter delivers one at the new size, rather
+            # than paint a whole frame on the UI thread
+            p.drawImage(self.rect(), frame.image)
         p.end()
-        self.stats.end(started)
+        if self._fresh:
+            self._fresh = False
+            self._state = frame.state
+            self.stats.shown(frame.paint_ms)
 
     def _next_state(self) -> RigState:
         try:

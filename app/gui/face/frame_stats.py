@@ -1,8 +1,8 @@
 """Frame timing for the face view: how long painting took and how often frames came.
 
-Two rolling windows: paint time (the work inside ``paintEvent``) and the interval between
-consecutive frames (what a viewer sees as smoothness). No Qt, so benches and tests can
-read it directly.
+Two rolling windows: paint time (the painter's work, on whichever thread paints) and the
+interval between consecutive frames shown (what a viewer sees as smoothness). No Qt, so
+benches and tests can read it directly.
 """
 
 from __future__ import annotations
@@ -35,15 +35,25 @@ class FrameStats:
         self.frames = 0
 
     def begin(self) -> float:
+        """A frame starts painting here, now (its interval ends now)."""
+        return self._mark()
+
+    def end(self, started: float) -> None:
+        self.paint_ms.append((time.perf_counter() - started) * 1000.0)
+        self.frames += 1
+
+    def shown(self, paint_ms: float) -> None:
+        """A frame painted elsewhere (``paint_ms`` of work, on another thread) is shown now."""
+        self._mark()
+        self.paint_ms.append(paint_ms)
+        self.frames += 1
+
+    def _mark(self) -> float:
         now = time.perf_counter()
         if self._last_start is not None:
             self.interval_ms.append((now - self._last_start) * 1000.0)
         self._last_start = now
         return now
-
-    def end(self, started: float) -> None:
-        self.paint_ms.append((time.perf_counter() - started) * 1000.0)
-        self.frames += 1
 
     def reset(self) -> None:
         self.paint_ms.clear()

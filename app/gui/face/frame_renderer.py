@@ -1,0 +1,202 @@
+"""``FrameRenderer``: paints face frames on a thread of its own.
+
+A frame of the face costs 10-14 ms of QPainter work at 800x800 on a laptop-class CPU. On
+the UI thread that is most of every 16 ms, and while speech recognition and synthesis
+load the CPU a single paint stretched to 50-110 ms: the window stopped answering the
+mouse and keyboard for that long. Here the painting happens on a worker, into an image;
+the UI thread only computes the rig state (cheap) and blits the finished image.
+
+QPainter on a QImage is safe outside the GUI thread, and PySide releases the GIL inside
+QPainter calls, so the worker paints in parallel with the UI thread's Python code.
+
+One frame is in flight at a time: the view hands over a state, is told (``on_done``, on
+the worker's thread) when the frame is finished, takes it and shows it. A tick that finds
+the worker still painting hands nothing new; the view asks again as soon as the frame is
+done, so a slow frame delays the next one instead of queueing them. Two images take
+turns: the one being shown is never painted into.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from PySide6.QtCore import QRect
+from PySide6.QtGui import QImage, QPainter
+
+from app.gui.face.painter import FacePainter
+from avatar.looks import Look
+from avatar.rig import RigState
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Frame:
+    """A painted frame: ``image`` holds at least ``rect`` (logical pixels) of the face."""
+
+    image: QImage
+    width: int
+    height: int
+    ratio: float
+    rect: QRect
+    state: RigState
+    look: Look
+    paint_ms: float
+    slot: int  # which of the renderer's two images
+
+
+class Renderer(Protocol):
+    """What ``FaceView`` needs of a renderer (this thread one, or the process one)."""
+
+    broken: bool
+
+    @property
+    def idle(self) -> bool: ...
+
+    def submit(
+        self, state: RigState, width: int, height: int, ratio: float, rect: QRect
+    ) -> bool: ...
+
+    def take(self) -> Frame | None: ...
+
+    def set_look(self, look: Look) -> None: ...
+
+    def close(self, timeout: float = 2.0) -> None: ...
+
+
+@dataclass(frozen=True)
+class _Job:
+    state: RigState
+    width: int
+    height: int
+    ratio: float
+    rect: QRect
+
+
+class _Buffer:
+    """An image the worker paints into, and what of it is up to date."""
+
+    def __init__(self) -> None:
+        self.image: QImage | None = None
+        self.whole = False  # painted at least once at its size, outside ``rect`` too
+
+    def ready_for(self, job: _Job) -> QImage:
+        width, height = round(job.width * job.ratio), round(job.height * job.ratio)
+        image = self.image
+        if image is None or image.width() != width or image.height() != height:
+            image = QImage(width, height, QImage.Format.Format_ARGB32_Premultiplied)
+            image.setDevicePixelRatio(job.ratio)
+            self.image, self.whole = image, False
+        return image
+
+
+class FrameRenderer:
+    """A worker thread with its own ``FacePainter``; call from the UI thread only."""
+
+    def __init__(self, look: Look, on_done: Callable[[], None] = lambda: None) -> None:
+        """``on_done`` runs on the worker after each frame (or failed frame): keep it short,
+        e.g. emit a queued signal."""
+        self._painter = FacePainter(look)
+        self._on_done = on_done
+        self.broken = False  # a thread of this process: nothing to lose
+        self._cond = threading.Condition()
+        self._job: _Job | None = None
+        self._done: Frame | None = None
+        self._busy = False
+        self._look: Look | None = None  # a look change waiting for the worker
+        self._closed = False
+        self._failed = False
+        self._buffers = (_Buffer(), _Buffer())
+        self._shown = 1  # the buffer whose image the view shows: never painted into
+        self._thread = threading.Thread(target=self._run, name="dhuman-face-render", daemon=True)
+        self._thread.start()
+
+    @property
+    def idle(self) -> bool:
+        """Nothing painting and nothing finished waiting to be taken."""
+        with self._cond:
+            return not self._busy and self._job is None and self._done is None
+
+    def submit(self, state: RigState, width: int, height: int, ratio: float, rect: QRect) -> bool:
+        """Paint ``state`` at this size; False (nothing queued) unless :attr:`idle`."""
+        with self._cond:
+            if self._closed or self._busy or self._job is not None or self._done is not None:
+                return False
+            self._job = _Job(state, width, height, ratio, QRect(rect))
+            self._cond.notify()
+            return True
+
+    def take(self) -> Frame | None:
+        """The finished frame, once; from then on it is the shown one until the next."""
+        with self._cond:
+            frame, self._done = self._done, None
+            if frame is not None:
+                self._shown = frame.slot
+            return frame
+
+    def set_look(self, look: Look) -> None:
+        """Frames painted after this use ``look``."""
+        with self._cond:
+            self._look = look
+
+    def close(self, timeout: float = 2.0) -> None:
+        """Stop the worker after the frame it is painting (if any)."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify()
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while self._job is None and not self._closed:
+                    self._cond.wait()
+                if self._closed:
+                    return
+                job, self._job = self._job, None
+                look, self._look = self._look, None
+                self._busy = True
+                slot = 1 - self._shown
+            assert job is not None
+            frame: Frame | None = None
+            try:
+                if look is not None:
+                    self._painter.set_look(look)
+                    for each in self._buffers:
+                        each.whole = False
+                frame = self._paint(job, slot)
+                self._failed = False
+            except Exception:
+                # the view keeps its last frame; say it once, not sixty times a second
+                if not self._failed:
+                    log.exception("painting a face frame failed; keeping the last frame")
+                    self._failed = True
+            with self._cond:
+                self._busy = False
+                self._done = frame
+            self._on_done()
+
+    def _paint(self, job: _Job, slot: int) -> Frame:
+        started = time.perf_counter()
+        buffer = self._buffers[slot]
+        image = buffer.ready_for(job)
+        p = QPainter(image)
+        try:
+            # what lies outside the moving rectangle (wall, body) never changes: once an
+            # image has it, later frames repaint only the rectangle
+            if buffer.whole:
+                p.setClipRect(job.rect)
+            self._painter.paint(p, job.width, job.height, job.state)
+        finally:
+            p.end()
+        buffer.whole = True
+        paint_ms = (time.perf_counter() - started) * 1000.0
+        look = self._painter.look
+        return Frame(
+            image, job.width, job.height, job.ratio, job.rect, job.state, look, paint_ms, slot
+        )

@@ -1,0 +1,179 @@
+"""``ProcessFrameRenderer``: the ``FrameRenderer`` contract, painted in a child process.
+
+PySide keeps the GIL for the whole of every QPainter call, so a face painted on a worker
+thread still held the GIL for ~12 ms of every 16 ms frame, and the UI thread's Python
+(every slot, every virtual call Qt makes into a Python widget) queued behind it: the
+window stalled 70-80 ms at a time while speech work loaded the CPU. A child process has
+a GIL of its own. The two images the frames alternate between are files in shared
+memory (``/dev/shm`` where there is one), mapped by both processes: the child paints into
+one while the view shows the other, and only a few hundred bytes (the rig state, the
+rectangle) cross the pipe each frame.
+
+If the child cannot start or dies, :attr:`broken` turns true and ``on_done`` is called:
+the view then paints on a thread instead (see ``FaceView``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO
+
+from PySide6.QtCore import QRect
+
+from app.gui.face.frame_renderer import Frame
+from app.gui.face.render_pipe import SharedImage, receive, send
+from avatar.looks import Look
+from avatar.rig import RigState
+
+log = logging.getLogger(__name__)
+
+_ROOT = Path(__file__).resolve().parents[3]  # the folder that holds the ``app`` package
+
+
+class ProcessFrameRenderer:
+    """Call from the UI thread only; ``on_done`` runs on a reader thread."""
+
+    def __init__(self, look: Look, on_done: Callable[[], None] = lambda: None) -> None:
+        self._on_done = on_done
+        self._lock = threading.Lock()
+        self._look = look
+        self._busy = False
+        self._pending: tuple[int, int, int, float, QRect, RigState, Look] | None = None
+        self._done: Frame | None = None
+        self._shown = 1  # the slot whose image the view shows: never painted into
+        self._buffers: list[SharedImage | None] = [None, None]
+        self._names = itertools.count()
+        self._folder = Path(tempfile.mkdtemp(prefix="dhuman-face-", dir=_shared_memory_dir()))
+        self.broken = False
+        self._failure_told = False
+        env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_ROOT), env.get("PYTHONPATH")]))
+        try:
+            self._child = subprocess.Popen(
+                [sys.executable, "-m", "app.gui.face.render_worker"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                env=env,
+            )
+        except OSError:
+            shutil.rmtree(self._folder, ignore_errors=True)
+            raise
+        assert self._child.stdin is not None and self._child.stdout is not None
+        self._to_child: IO[bytes] = self._child.stdin
+        self._send(("look", look))
+        self._reader = threading.Thread(
+            target=self._read, args=(self._child.stdout,), name="dhuman-face-render", daemon=True
+        )
+        self._reader.start()
+
+    @property
+    def idle(self) -> bool:
+        with self._lock:
+            return not self._busy and self._done is None and not self.broken
+
+    def submit(self, state: RigState, width: int, height: int, ratio: float, rect: QRect) -> bool:
+        with self._lock:
+            if self.broken or self._busy or self._done is not None:
+                return False
+            self._busy = True
+            slot = 1 - self._shown
+        width_px, height_px = round(width * ratio), round(height * ratio)
+        buffer = self._buffers[slot]
+        if buffer is None or not buffer.fits(width_px, height_px, ratio):
+            if buffer is not None:
+                buffer.close(remove=True)
+            # a new name for every new image: the child maps files by name
+            path = self._folder / f"frame-{slot}-{next(self._names)}"
+            buffer = self._buffers[slot] = SharedImage(
+                path, width_px, height_px, ratio, create=True
+            )
+        clip = buffer.whole
+        buffer.whole = True
+        self._pending = (slot, width, height, ratio, QRect(rect), state, self._look)
+        r = (rect.x(), rect.y(), rect.width(), rect.height())
+        message = ("paint", slot, str(buffer.path), width_px, height_px, ratio, width, height)
+        return self._send((*message, r, clip, state))
+
+    def take(self) -> Frame | None:
+        with self._lock:
+            frame, self._done = self._done, None
+            if frame is not None:
+                self._shown = frame.slot
+            return frame
+
+    def set_look(self, look: Look) -> None:
+        self._look = look
+        for buffer in self._buffers:
+            if buffer is not None:
+                buffer.whole = False  # the wall and body change with the look
+        self._send(("look", look))
+
+    def close(self, timeout: float = 2.0) -> None:
+        with self._lock:
+            self.broken = True  # nothing more is submitted
+        self._send(("quit",))
+        try:
+            self._child.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self._child.kill()
+            self._child.wait()
+        self._reader.join(timeout)
+        for buffer in self._buffers:
+            if buffer is not None:
+                buffer.close(remove=True)
+        shutil.rmtree(self._folder, ignore_errors=True)
+
+    def _send(self, message: tuple[object, ...]) -> bool:
+        try:
+            send(self._to_child, message)
+            return True
+        except (OSError, ValueError):  # the child is gone (a closed pipe)
+            self._fail("the face painter process stopped")
+            return False
+
+    def _read(self, stream: IO[bytes]) -> None:
+        while True:
+            try:
+                reply = receive(stream)
+            except Exception:
+                reply = None
+            if reply is None:
+                self._fail(f"the face painter process ended (exit {self._child.wait()})")
+                return
+            kind, slot, detail = reply
+            with self._lock:
+                pending, self._pending, self._busy = self._pending, None, False
+                if kind == "done" and pending is not None and pending[0] == slot:
+                    _, width, height, ratio, rect, state, look = pending
+                    buffer = self._buffers[slot]
+                    assert buffer is not None
+                    self._done = Frame(
+                        buffer.image, width, height, ratio, rect, state, look, detail, slot
+                    )
+            if kind == "failed" and not self._failure_told:
+                # the view keeps its last frame; say it once, not sixty times a second
+                log.warning("painting a face frame failed: %s", detail)
+            self._failure_told = kind == "failed"
+            self._on_done()
+
+    def _fail(self, reason: str) -> None:
+        with self._lock:
+            if self.broken:
+                return
+            self.broken, self._busy = True, False
+        log.warning("%s; painting on a thread instead", reason)
+        self._on_done()
+
+
+def _shared_memory_dir() -> str | None:
+    """``/dev/shm`` (memory, never the disk) where the system has it."""
+    return "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None

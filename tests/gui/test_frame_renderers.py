@@ -1,0 +1,162 @@
+"""The face painted off the UI thread: in a child process (the default) or on a thread.
+
+Both renderers must paint exactly what the painter paints directly, repaint only the
+moving rectangle once an image is whole, survive a frame that cannot be painted, and the
+view must go on (on a thread) when the painter process dies.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QRect
+from PySide6.QtGui import QImage
+from pytestqt.qtbot import QtBot
+
+from app.gui.face import FacePainter, FaceView, render_face
+from app.gui.face.frame_renderer import Frame, FrameRenderer, Renderer
+from app.gui.face.render_process import ProcessFrameRenderer
+from avatar.looks import load_look
+from avatar.rig import RigState
+
+SIZE = 240
+Factory = Callable[..., Renderer]
+
+
+def pixels(image: QImage) -> np.ndarray:
+    image = image.convertToFormat(QImage.Format.Format_ARGB32_Premultiplied)
+    rows = np.frombuffer(image.constBits(), np.uint8, image.sizeInBytes())
+    return rows.reshape(image.height(), image.bytesPerLine())[:, : image.width() * 4].copy()
+
+
+@pytest.fixture(params=[ProcessFrameRenderer, FrameRenderer], ids=["process", "thread"])
+def make(request: pytest.FixtureRequest) -> Iterator[Factory]:
+    made: list[Renderer] = []
+
+    def factory(*args: object) -> Renderer:
+        renderer: Renderer = request.param(*args)
+        made.append(renderer)
+        return renderer
+
+    yield factory
+    for renderer in made:
+        renderer.close()
+
+
+def paint(renderer: Renderer, done: threading.Event, state: RigState, rect: QRect) -> Frame:
+    done.clear()
+    assert renderer.submit(state, SIZE, SIZE, 1.0, rect)
+    assert not renderer.submit(state, SIZE, SIZE, 1.0, rect)  # one frame in flight
+    assert done.wait(20), "no frame within 20 s"
+    frame = renderer.take()
+    assert frame is not None and renderer.take() is None
+    return frame
+
+
+def test_frames_match_the_painter_and_only_the_moving_rectangle_is_repainted(
+    make: Factory,
+) -> None:
+    look = load_look("guide")
+    done = threading.Event()
+    renderer = make(look, done.set)
+    rect = FacePainter(look).moving_rect(SIZE, SIZE)
+    rest = RigState()
+    first = paint(renderer, done, rest, rect)
+    assert first.rect == rect and first.state is rest and first.look is look
+    np.testing.assert_array_equal(pixels(first.image), pixels(render_face(RigState(), look, SIZE)))
+
+    # the other image: painted whole the first time, then only inside the rectangle
+    talking = RigState().with_weights({"jawOpen": 0.8})
+    second = paint(renderer, done, talking, rect)
+    assert second.slot != first.slot
+    expected = pixels(render_face(talking, look, SIZE))
+    np.testing.assert_array_equal(pixels(second.image), expected)
+    # an open jaw clipped to a corner of the wall: the image keeps the closed jaw it had
+    before = pixels(first.image)
+    third = paint(renderer, done, talking, QRect(0, 0, 8, 8))
+    assert third.slot == first.slot
+    np.testing.assert_array_equal(pixels(third.image), before)
+
+
+def test_a_look_change_repaints_the_whole_image(make: Factory) -> None:
+    done = threading.Event()
+    renderer = make(load_look("guide"), done.set)
+    tiny = QRect(0, 0, 8, 8)
+    paint(renderer, done, RigState(), tiny)
+    paint(renderer, done, RigState(), tiny)
+    professional = load_look("professional")
+    renderer.set_look(professional)
+    frame = paint(renderer, done, RigState(), tiny)
+    assert frame.look is not None
+    expected = pixels(render_face(RigState(), professional, SIZE))
+    np.testing.assert_array_equal(pixels(frame.image), expected)
+
+
+def test_a_frame_that_cannot_be_painted_is_skipped_and_the_next_one_comes(
+    make: Factory, caplog: pytest.LogCaptureFixture
+) -> None:
+    done = threading.Event()
+    renderer = make(load_look("guide"), done.set)
+    rect = QRect(0, 0, SIZE, SIZE)
+    broken_state: RigState = "not a rig state"  # type: ignore[assignment]
+    assert renderer.submit(broken_state, SIZE, SIZE, 1.0, rect)
+    assert done.wait(20)
+    assert renderer.take() is None and renderer.idle and not renderer.broken
+    assert "failed" in caplog.text
+    rest = RigState()
+    assert paint(renderer, done, rest, rect).state is rest
+
+
+def test_a_dead_painter_process_breaks_the_renderer_and_says_so(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    done = threading.Event()
+    renderer = ProcessFrameRenderer(load_look("guide"), done.set)
+    try:
+        renderer._child.kill()
+        assert done.wait(20)
+        assert renderer.broken and not renderer.idle
+        assert not renderer.submit(RigState(), SIZE, SIZE, 1.0, QRect(0, 0, SIZE, SIZE))
+        assert "painter process ended" in caplog.text
+    finally:
+        renderer.close()
+
+
+def test_the_view_paints_in_a_process_and_goes_on_on_a_thread_when_it_dies(
+    qtbot: QtBot,
+) -> None:
+    view = FaceView(lambda: RigState().with_weights({"jawOpen": 0.4}), load_look("guide"))
+    qtbot.addWidget(view)
+    view.resize(SIZE, SIZE)
+    view.show()
+    qtbot.waitExposed(view)
+    qtbot.waitUntil(lambda: view.stats.frames >= 10, timeout=20_000)
+    renderer = view._renderer
+    assert isinstance(renderer, ProcessFrameRenderer)
+    renderer._child.kill()
+    qtbot.waitUntil(lambda: isinstance(view._renderer, FrameRenderer), timeout=20_000)
+    frames = view.stats.frames
+    qtbot.waitUntil(lambda: view.stats.frames >= frames + 10, timeout=20_000)
+    assert renderer._child.poll() is not None
+    view.hide()
+    assert view._renderer is None  # nothing paints while hidden
+
+
+def test_a_resized_view_gets_frames_at_its_new_size(qtbot: QtBot) -> None:
+    view = FaceView(RigState, load_look("professional"))
+    qtbot.addWidget(view)
+    view.resize(SIZE, SIZE)
+    view.show()
+    qtbot.waitExposed(view)
+    qtbot.waitUntil(lambda: view._front is not None, timeout=20_000)
+    view.resize(SIZE + 40, SIZE)
+    qtbot.waitUntil(
+        lambda: view._front is not None and view._front.width == SIZE + 40, timeout=20_000
+    )
+    shot = pixels(view.grab().toImage())
+    expected = pixels(render_face(RigState(), load_look("professional"), SIZE + 40, SIZE))
+    assert shot.shape == expected.shape
+    assert np.abs(shot.astype(int) - expected).mean() < 1.0
