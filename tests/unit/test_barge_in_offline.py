@@ -165,7 +165,7 @@ def _recording() -> Recording:
     )
 
 
-class ScriptedVad:
+class SilentVad:
     def __init__(self) -> None:
         self.silent_ms = 0.0
 
@@ -194,10 +194,10 @@ def test_replay_measures_the_delay_in_samples() -> None:
     (trial,) = trials
     assert 6 * RATE <= trial.onset < 6 * RATE + FRAME  # 1 s into the turn, within a frame
     assert np.any(mic[trial.onset : trial.onset + 100] != rec.mic[trial.onset : trial.onset + 100])
-    out = replay(rec, mic, trials, make_probability=lambda: Scripted(0.5), make_vad=ScriptedVad)
+    out = replay(rec, mic, trials, make_probability=lambda: Scripted(0.5), make_vad=SilentVad)
     assert out.missed == 0 and out.false_starts == []
     # decided at the end of the first frame the voice reached
     end_of_frame = (trial.onset // FRAME + 1) * FRAME
     assert out.latencies == [pytest.approx((end_of_frame - trial.onset) / RATE)]
-    alone = replay(rec, rec.mic, [], make_probability=lambda: Scripted(0.5), make_vad=ScriptedVad)
+    alone = replay(rec, rec.mic, [], make_probability=lambda: Scripted(0.5), make_vad=SilentVad)
     assert alone.starts == [] and alone.avatar_seconds > 5

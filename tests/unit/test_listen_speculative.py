@@ -11,6 +11,7 @@ import numpy as np
 from app.core.listening import UtteranceCollector
 from app.core.types import FloatArray, Transcript
 from speech.asr.live import SpeculativeTranscriber
+from tests.support.scripted_vad import ScriptedVad
 
 RATE = 16000
 FRAME = 512
@@ -58,22 +59,6 @@ def test_speculative_options_fall_back_to_the_plain_transcription() -> None:
     guess = speculative.speculate(np.zeros(RATE, np.float32), RATE)
     assert guess.future.result().text == "plain"
     speculative.close()
-
-
-class ScriptedVad:
-    def __init__(self, script: list[str | None], silent: list[float]) -> None:
-        self.script, self.silent, self.i = script, silent, -1
-
-    @property
-    def silent_ms(self) -> float:
-        return self.silent[self.i] if 0 <= self.i < len(self.silent) else 0.0
-
-    def process(self, frame: FloatArray) -> str | None:
-        self.i += 1
-        return self.script[self.i] if self.i < len(self.script) else None
-
-    def reset(self) -> None:
-        pass
 
 
 def test_a_pause_withdraws_the_caption_not_yet_begun() -> None:

@@ -17,6 +17,7 @@ still blocked the UI thread's Python for most of each frame.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -25,6 +26,9 @@ from app.gui.face.render_pipe import SharedImage, receive, send
 
 
 def main() -> int:
+    # Ctrl+C in the terminal reaches the whole process group: the app closes this process
+    # itself (end of input), without a traceback from here
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtCore import QRect
     from PySide6.QtGui import QGuiApplication, QPainter
