@@ -61,7 +61,6 @@ class PiperSynthesizer:
         self, model: Path, config: Path, *, alignments: bool = True, speed: float = 1.0
     ) -> None:
         """``speed`` < 1 speaks slower (0.8 suits elderly listeners), > 1 faster."""
-        from piper import PiperVoice
         from piper.config import SynthesisConfig
 
         self._voice: Any = _load_voice(model, config, alignments)
