@@ -13,9 +13,7 @@ trial begins a new turn. The listener is the real :class:`SoundDeviceSource` +
 Latency is measured on one clock: the phrase's speech onset as it reaches ``micfeed``
 (PortAudio DAC time, converted to ``time.monotonic()``) -> the collector's ``on_start``.
 Two onsets: "first audible" (the first 10 ms within 35 dB of the clip's loudest) and
-ITU-T P.56 (within 15.9 dB of the phrase's active level). On a loaded machine the wall
-clock also counts the capture path and the CPU queue: ``bench/barge_in_offline.py``
-measures the detector alone, in audio time. Loads and unloads the loopback
+ITU-T P.56 (within 15.9 dB of the phrase's active level). Loads and unloads the loopback
 itself, so run it on a private PulseAudio server::
 
     XDG_RUNTIME_DIR=/tmp/dhuman-xdg-bench . scripts/virtual-devices.sh start

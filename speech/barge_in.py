@@ -7,20 +7,11 @@
 * ``vad_audio``: the same, silenced wherever the residual is explained by echo, so the
   ordinary voice-activity detector never starts on the avatar's own voice;
 * ``barge_in``: True on the frame where a person is judged to have started speaking over
-  the avatar: the residual passed the suppression AND Silero calls it speech, for
-  ``confirm_windows`` windows in a row; the louder the residual is over the echo
-  estimate, the less Silero must say, and a frame far over it (or one Silero is sure
-  of) confirms alone (:meth:`EchoGate._evidence`).
-
-Measured in audio time (``bench/barge_in_offline.py``: a real loopback recording replayed
-with real phrases mixed in at known samples, 48 trials at the avatar's level): onset ->
-barge-in p50 49 ms, p95 128 ms, 0 false barge-ins in 206 s of the avatar alone (the
-previous rule, two windows at Silero 0.4: p50 70, p95 215 ms, 2 false).
-
-The canceller's state is watched (recent ERLE on echo-only frames). Small timeline
-corrections (a few ms of clock drift the reference or the frame clock catch up with) move
-the alignment with them instead of making the filter learn again; while the canceller is
-lost anyway (a real underrun), only a voice well above the whole echo counts.
+  the avatar: the residual is well above what the echo leaves behind AND Silero calls
+  it speech, for ``confirm_windows`` windows in a row. ``bench/barge_in_echo.py`` over a
+  30 ms loopback: 0 false starts in minutes of the avatar's speech; a person at the
+  avatar's level is heard ~90 ms (p50) after the voice's onset, ~260-390 ms at p95 (the
+  Silero confirmation is the slow part; energy alone is faster but starts on the echo).
 
 When the speaker has been silent for longer than the echo path, the gate is
 transparent (the frame passes unchanged, nothing is computed). Until the echo path has
@@ -66,31 +57,7 @@ class GateParams:
     min_ratio: float = 0.05  # ... and relative to the echo (-13 dB): leftovers stay below
     threshold: float = 0.4  # Silero probability on the suppressed residual (see the bench)
     confirm_windows: int = 2  # voiced windows in a row that make a barge-in
-    # Prior: a person talking over the avatar is loud next to what the echo leaves behind
-    # (the canceller's leftovers stayed below +1 dB over the echo estimate in
-    # bench/barge_in_offline.py), and Silero is slow to believe a soft or fricative onset.
-    # So the louder the residual is over the echo estimate, the less Silero must say:
-    strong_db: float = 3.0  # over this (and ``strong_level``) a frame is "strong" ...
-    strong_level: float = 1e-4  # ... (-40 dBFS: not room noise in the avatar's pauses)
-    strong_threshold: float = 0.15  # ... and needs only this Silero probability
-    energy_db: float = 15.0  # a strong frame this far over needs none (fricatives)
-    # one window confirms on its own (counts twice) when strong and this far over ...
-    single_db: float = 6.0
-    single_threshold: float = 0.25
-    # ... or when Silero is sure and the residual is not far below the echo estimate
-    # (the leftovers' Silero probability stayed below 0.6 in the bench)
-    sure_threshold: float = 0.7
-    sure_db: float = -6.0
-    # the canceller must have been removing echo lately (echo-only frames' microphone over
-    # residual power, ~22 dB when it works): right after a timeline slip it is not, and
-    # then the echo itself passes for a person unless a voice is well above all of it
-    min_erle_db: float = 10.0
-    lost_drop_db: float = 6.0  # ... or this far below its usual ERLE, whichever is lower
-    lost_db: float = 6.0
     hold_s: float = 0.2  # adaptation needed after the alignment moved (slip, new delay)
-    drift_s: float = 0.004  # timeline moves up to this are clock corrections, not gaps
-    drift_after_s: float = 5.0  # ... after a stretch of playback at least this long
-    settle_s: float = 0.1  # adaptation needed after such a correction
     refresh_s: float = 0.5  # how often the echo delay is re-estimated
     history_s: float = 2.0  # microphone history used for the delay estimate
 
@@ -102,7 +69,6 @@ class GateResult:
     echo: bool  # the speaker's sound can be in this frame
     barge_in: bool  # a person started speaking over the avatar on this frame
     voiced: bool  # this frame alone looks like a person over the echo
-    over_echo_db: float = -120.0  # the suppressed residual's power over the echo estimate
 
 
 def _power(x: FloatArray) -> float:
@@ -137,13 +103,8 @@ class EchoGate:
         self._next_estimate = 0.0
         self._learned = 0.0  # seconds of echo the filter has adapted on
         self._leftover = np.ones(len(_WIDTHS))  # residual/echo power per band, echo only
-        self._run = 0  # evidence in a row (voiced frames; a very strong one counts twice)
-        self._erle = [0.0, 0.0]  # recent echo-only microphone and residual power (decaying)
-        self._gain = [0.0, 0.0]  # echo-only microphone and reference power (decaying)
-        self._ref_powers: deque[float] = deque(maxlen=p.partitions + 1)  # the filter's reach
+        self._run = 0  # voiced frames in a row
         self._active = False  # echo was present on the previous frame
-        self._lost = False  # the canceller was lost on the previous echo frame
-        self._usual_erle = 0.0  # its long-run ERLE (dB) while it worked
         self.probability = 0.0  # Silero's last value on the residual
         self.frames_with_echo = 0
 
@@ -158,9 +119,6 @@ class EchoGate:
         start = self._frames.stamp(len(frame), now)
         self._remember(start, frame)
         p = self.params
-        slips = (self.reference.slips, self._frames.moves)
-        if slips != self._slips:  # the speaker or microphone timeline moved (before reading)
-            self._timeline_moved(slips)
         delay = self.delay if self.delay is not None else p.max_delay_s / 2
         # the reference block the filter pairs with this frame; the filter keeps older ones
         ref = self.reference.read(start - (delay - p.lead_s), FRAME, RATE)
@@ -182,10 +140,13 @@ class EchoGate:
             self._probability.reset()  # a new stretch of the avatar's speech
         self._active = True
         self.frames_with_echo += 1
+        slips = (self.reference.slips, self._frames.moves)
+        if slips != self._slips:  # the speaker or microphone timeline moved
+            self._slips = slips
+            self._hold()
         if now >= self._next_estimate and now >= self._quiet_after:
             self._next_estimate = now + p.refresh_s
             self._update_delay()
-        self._ref_powers.append(_power(ref))
         estimate = self._filter.predict(ref)
         residual = (frame - estimate).astype(np.float32)
         kept, spectra = self._suppress(residual, estimate)
@@ -195,25 +156,11 @@ class EchoGate:
         # a residual that still looks like the echo estimate is a mis-learned path (volume
         # changed), not a person: keep learning from it
         explained = loud and _correlation(residual, estimate) > 0.5
-        # the canceller lost the path (a slip it has not caught up with): its estimate is
-        # wrong too, so a person is judged against the echo the path gain predicts, and
-        # only a voice well above all of it counts
-        # lost: far below what this canceller usually achieves (rooms and timing differ:
-        # 10-25 dB were seen through the same loopback), or below nothing useful
-        lost = self.erle_db < min(p.min_erle_db, self._usual_erle - p.lost_drop_db)
-        if lost != self._lost:
-            self._lost = lost
-            _LOG.debug("echo canceller %s (ERLE %.0f dB)", "lost" if lost else "back", self.erle_db)
-        over = 10 * float(np.log10(max(kept_power, 1e-12) / max(echo_power, 1e-12)))
-        if lost:
-            over = self._over_whole_echo(kept_power)
-        person = loud and not explained and (not lost or over >= p.lost_db)
-        if not person:  # learning from a lost path's echo is the only way back
+        if not loud or explained:
             self._filter.adapt(residual)
             self._learned += FRAME / RATE
-            self._track_erle(frame, residual)
-            if not lost:  # a lost path's leftovers are not what the gate should expect
-                self._track_leftover(*spectra)
+            self._track_leftover(*spectra)
+        person = loud and not explained
         if person:  # a person over the echo spoils the delay estimate for a while
             self._quiet_after = now + p.history_s
         vad_audio = kept if person else np.zeros_like(kept)
@@ -221,39 +168,20 @@ class EchoGate:
         # ever hears what the suppression let through
         prob = self._probability(vad_audio) if self._probability is not None else 1.0
         self.probability = prob
-        weight = self._evidence(over, kept_power, prob, lost) if person else 0
-        voiced = weight > 0
-        before = self._run
-        self._run = self._run + weight if voiced else 0
-        barge_in = before < p.confirm_windows <= self._run
+        voiced = person and prob >= p.threshold
+        self._run = self._run + 1 if voiced else 0
+        barge_in = self._run == p.confirm_windows
         if barge_in:
             _LOG.info(
-                "barge-in over the echo: kept %.1f dB re echo, Silero %.2f, ERLE %.0f dB, "
-                "delay %.1f ms, learned %.1f s, slips %s",
-                over,
+                "barge-in over the echo: kept %.1f dB re echo, Silero %.2f, delay %.1f ms, "
+                "learned %.1f s, slips %s",
+                10 * np.log10(kept_power / max(echo_power, 1e-12)),
                 prob,
-                self.erle_db,
                 1e3 * (self.delay or 0.0),
                 self._learned,
                 self._slips,
             )
-        return GateResult(residual, vad_audio, True, barge_in, voiced, over)
-
-    def _evidence(self, over: float, power: float, prob: float, lost: bool) -> int:
-        """How much a frame that passed the suppression says "a person": 0 (not voiced),
-        1 (one window of ``confirm_windows``) or 2 (enough on its own)."""
-        p = self.params
-        strong = not lost and over >= p.strong_db and power >= p.strong_level
-        if strong and over >= p.energy_db:
-            needed = 0.0
-        else:
-            needed = p.strong_threshold if strong else p.threshold
-        if prob < needed:
-            return 0
-        single = (strong and over >= p.single_db and prob >= p.single_threshold) or (
-            not lost and prob >= p.sure_threshold and over >= p.sure_db
-        )
-        return 2 if single else 1
+        return GateResult(residual, vad_audio, True, barge_in, voiced)
 
     def _suppress(
         self, residual: FloatArray, estimate: FloatArray
@@ -285,29 +213,6 @@ class EchoGate:
         now = np.log(self._leftover[heard])
         rate = np.where(ratio > now, 0.3, 0.05)
         self._leftover[heard] = np.exp(now + rate * (ratio - now))
-
-    @property
-    def erle_db(self) -> float:
-        """How much echo the canceller removed lately (dB), on echo-only frames."""
-        mic, residual = self._erle
-        return 10 * float(np.log10(max(mic, 1e-12) / max(residual, 1e-12))) if mic > 0 else 0.0
-
-    def _over_whole_echo(self, power: float) -> float:
-        """``power`` over the echo expected from the reference and the path's gain (dB)."""
-        mic, reference = self._gain
-        whole = mic / reference * max(self._ref_powers) if reference > 0 else 0.0
-        return 10 * float(np.log10(max(power, 1e-12) / whole)) if whole > 0 else -120.0
-
-    def _track_erle(self, frame: FloatArray, residual: FloatArray) -> None:
-        mic = _power(frame)
-        if mic < self.params.min_level:  # the avatar's pauses say nothing about the canceller
-            return
-        # ~5 frames of memory: a slip shows within a few frames, recovery as fast
-        self._erle = [0.8 * self._erle[0] + mic, 0.8 * self._erle[1] + _power(residual)]
-        if not self._lost:  # the echo's level for a lost canceller, and its usual ERLE
-            reach = max(self._ref_powers, default=0.0)
-            self._gain = [0.95 * self._gain[0] + mic, 0.95 * self._gain[1] + reach]
-            self._usual_erle += 0.02 * (self.erle_db - self._usual_erle)
 
     # ------------------------------------------------------------ internals
     def _remember(self, start: float, frame: FloatArray) -> None:
@@ -351,39 +256,9 @@ class EchoGate:
         self.delay = delay
         self._pending = None
 
-    def _timeline_moved(self, slips: tuple[int, int]) -> None:
-        """The reference or the frame clock re-placed its samples on the clock.
-
-        A small move (a few ms) is the clock correcting drift it had let build up: the
-        sound did not move, only its timestamps, and the filter had followed the drift
-        sample by sample. Moving the alignment by the same amount keeps the learned path
-        valid (holding instead left the canceller lost for ~1.5 s after every such move,
-        every ~20 s on a busy machine, and its echo then passed for a person). A large
-        move is a real gap (an underrun, a restart): the sound moved with its timestamps,
-        the alignment stays and the filter gets a hold to adapt.
-        """
-        shift = 0.0
-        drift = True
-        if slips[0] != self._slips[0]:
-            shift -= self.reference.last_slip_s
-            # a young stretch was only placed from its first blocks' timestamps: its
-            # correction is where the sound really was, not drift
-            drift = self.reference.last_slip_after_s >= self.params.drift_after_s
-        if slips[1] != self._slips[1]:  # the frame clock moves only for drift
-            shift += self._frames.last_move_s
-        self._slips = slips
-        if self.delay is not None and drift and abs(shift) <= self.params.drift_s:
-            self.delay += shift
-            # the frames around the move were filtered with the old placement: a moment
-            # of adaptation before a barge-in is trusted again
-            self._hold(self.params.settle_s)
-        else:
-            self._hold()
-
-    def _hold(self, seconds: float | None = None) -> None:
+    def _hold(self) -> None:
         """The alignment moved: no barge-in until the filter has adapted a little."""
-        hold = self.params.hold_s if seconds is None else seconds
-        self._learned = min(self._learned, self.params.learn_s - hold)
+        self._learned = min(self._learned, self.params.learn_s - self.params.hold_s)
 
 
 # bands of the 257 bins of a 512-point spectrum: narrow where voices are, wide above

@@ -56,8 +56,6 @@ class PlaybackReference:
         self._blocks = 0  # blocks placed in the newest stretch
         self._recent: deque[tuple[int, float]] = deque(maxlen=_SHIFT_BLOCKS)  # (sample, error)
         self.slips = 0  # stretches begun after the first (underruns, restarts)
-        self.last_slip_s = 0.0  # how much later than counted the last slip placed the samples
-        self.last_slip_after_s = 0.0  # how long the stretch before it had lasted
         self._placed = 0.0  # where the newest stretch was first placed
         self._settle: list[float] = []  # its blocks' timestamp errors against that
 
@@ -103,8 +101,6 @@ class PlaybackReference:
         begin = self._recent[0][0]
         self._start_stretch(begin, origin + (begin - first) / self.rate + errors[0], 1)
         self.slips += 1
-        self.last_slip_s = errors[0]
-        self.last_slip_after_s = (begin - first) / self.rate
 
     def _start_stretch(self, first: int, origin: float, blocks: int) -> None:
         """A new stretch from sample ``first``, tentatively at ``origin`` (lock held)."""
@@ -225,7 +221,6 @@ class FrameClock:
         self._samples = 0  # samples delivered since the origin
         self._early: list[float] = []  # recent candidates earlier than the origin allows
         self.moves = 0  # origin changes after settling (each costs the echo filter)
-        self.last_move_s = 0.0  # the last change (negative: frames are heard earlier)
 
     def stamp(self, samples: int, arrival: float) -> float:
         """The time of the first sample of a frame of ``samples`` that arrived now."""
@@ -239,7 +234,6 @@ class FrameClock:
             elif candidate < self._origin - self._step_s:
                 self._early.append(candidate)
                 if len(self._early) >= self._confirm:
-                    self.last_move_s = max(self._early) - self._origin
                     self._origin = max(self._early)
                     self._early.clear()
                     self.moves += 1

@@ -10,12 +10,13 @@ the virtual devices and unloads the loopback it loads; run it on a private Pulse
 server when others share the default one
 (``XDG_RUNTIME_DIR=/tmp/x . scripts/virtual-devices.sh start``).
 
-The detection target in the brief is <= 150 ms at p95; it is measured by
-``bench/barge_in_echo.py`` and ``bench/barge_in_offline.py`` (docs/benchmarks.md), not
-here. On this shared 2-core machine the wall-clock p50 of the same code moved between 72
-and 217 ms from one hour to the next (p95 230-600 ms), so the bounds below are loose
-guards against a broken gate (0 false starts, nearly every phrase heard, and heard
-within a fraction of a second), not the target.
+The detection target in the brief is <= 150 ms at p95; ``bench/barge_in_echo.py``
+measures it. Measured here the p50 meets it (~90 ms), the p95 does not (~250-480 ms): the
+start is confirmed by Silero on the echo-cancelled signal, and Silero alone, on these
+clean phrases with no echo at all, needs ~250 ms at p95 after the P.56 onset (an
+energy-only start reaches ~130-180 ms p95 but also starts on the echo). The bounds below
+guard what the gate does today (a stricter detector tuned on an offline replay made the
+wall clock worse, p50 ~200 ms, and was taken back out).
 """
 
 from __future__ import annotations
@@ -55,5 +56,7 @@ def test_own_voice_never_barges_in_and_a_person_does() -> None:
     assert run.trial_false == 0, "something other than the person started an utterance"
     assert run.missed <= 1, f"{run.missed} of 20 phrases over the avatar were not heard"
     assert run.unconfirmed <= 1 and run.utterances >= 19, "barge-ins not kept as utterances"
-    assert statistics.median(ms) <= 350
-    assert percentile(ms, 95) <= 900
+    # guards, not the target (the bench measures that): the old and the new code of one
+    # day gave p50 91 vs ~200 ms, p95 481 vs 580-1011 ms
+    assert statistics.median(ms) <= 200
+    assert percentile(ms, 95) <= 800

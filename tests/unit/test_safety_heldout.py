@@ -32,14 +32,6 @@ DATA: dict[str, list[dict[str, str]]] = yaml.safe_load(HELDOUT.read_text("utf-8"
 CRISIS, BENIGN = DATA["crisis"], DATA["benign"]
 
 
-@pytest.fixture(scope="module")
-def semantic() -> SemanticCrisisCheck:
-    check = SemanticCrisisCheck()
-    if not check.wait_ready(120):
-        pytest.skip(f"sentence encoder not available: {check.problem}")
-    return check
-
-
 def test_the_set_is_big_bilingual_and_apart_from_the_tuning_sets() -> None:
     assert len(CRISIS) >= 40 and len(BENIGN) >= 100
     for items in (CRISIS, BENIGN):

@@ -38,14 +38,6 @@ BENIGN: list[dict[str, str]] = load("benign.yaml")["utterances"]
 INJECTION: dict[str, list[str]] = load("injection.yaml")
 
 
-@pytest.fixture(scope="module")
-def semantic() -> SemanticCrisisCheck:
-    check = SemanticCrisisCheck()
-    if not check.wait_ready(120):
-        pytest.skip(f"sentence encoder not available: {check.problem}")
-    return check
-
-
 def test_the_sets_are_big_enough_and_bilingual() -> None:
     assert len(CRISIS) >= 40 and len(BENIGN) >= 100
     for items in (CRISIS, BENIGN):
