@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO
@@ -53,6 +54,9 @@ class ProcessFrameRenderer:
         self._buffers: list[SharedImage | None] = [None, None]
         self._names = itertools.count()
         self._folder = Path(tempfile.mkdtemp(prefix="dhuman-face-", dir=_shared_memory_dir()))
+        # frame images live in memory (/dev/shm) until removed: gone at exit even when the
+        # view was never hidden (the app quit with the window open)
+        weakref.finalize(self, shutil.rmtree, self._folder, True)
         self.broken = False
         self._failure_told = False
         env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
