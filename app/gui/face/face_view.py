@@ -1,10 +1,11 @@
 """``FaceView``: the avatar's face as a widget, repainted at display rate.
 
 Every tick (~60 a second) it asks ``state_provider()`` for the rig state (the animation
-engine reads the audio clock there) and hands it to a ``FrameRenderer``, which paints it
-on a thread of its own and says when it is done; the view then shows the image. So the
-UI thread only computes states and blits, and stays free for input while speech work
-loads the CPU. A frame reaches the screen as long after its state was taken as when the
+engine reads the audio clock there) and hands it to a renderer, which paints it in a
+process of its own (``ProcessFrameRenderer``; on a thread, ``FrameRenderer``, when that
+process cannot run) and says when it is done; the view then shows the image. So the UI
+thread only computes states and blits, and stays free for input while speech work loads
+the CPU. A frame reaches the screen as long after its state was taken as when the
 UI thread painted it itself: the painting time. Before the first frame at a new size the
 view paints directly. The timer and the worker run only while the widget is shown.
 """

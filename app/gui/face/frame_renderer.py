@@ -70,12 +70,42 @@ class Renderer(Protocol):
 
 
 @dataclass(frozen=True)
-class _Job:
+class Job:
+    """A frame to paint: the state, the widget's size and ratio, the moving rectangle."""
+
     state: RigState
     width: int
     height: int
     ratio: float
     rect: QRect
+
+    def painted(self, image: QImage, look: Look, paint_ms: float, slot: int) -> Frame:
+        """This job as a finished frame in ``image`` (one of the two, ``slot``)."""
+        return Frame(
+            image, self.width, self.height, self.ratio, self.rect, self.state, look, paint_ms, slot
+        )
+
+
+class FrameHandoff:
+    """What both renderers share: the finished frame waiting for the view, and which of
+    the two images the view shows (the worker never paints into that one)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Condition()
+        self._done: Frame | None = None
+        self._shown = 1
+
+    def take(self) -> Frame | None:
+        """The finished frame, once; from then on it is the shown one until the next."""
+        with self._lock:
+            frame, self._done = self._done, None
+            if frame is not None:
+                self._shown = frame.slot
+            return frame
+
+    def _free_slot(self) -> int:
+        """The image the next frame goes into (call holding ``_lock``)."""
+        return 1 - self._shown
 
 
 class _Buffer:
@@ -85,7 +115,7 @@ class _Buffer:
         self.image: QImage | None = None
         self.whole = False  # painted at least once at its size, outside ``rect`` too
 
-    def ready_for(self, job: _Job) -> QImage:
+    def ready_for(self, job: Job) -> QImage:
         width, height = round(job.width * job.ratio), round(job.height * job.ratio)
         image = self.image
         if image is None or image.width() != width or image.height() != height:
@@ -95,73 +125,63 @@ class _Buffer:
         return image
 
 
-class FrameRenderer:
+class FrameRenderer(FrameHandoff):
     """A worker thread with its own ``FacePainter``; call from the UI thread only."""
 
     def __init__(self, look: Look, on_done: Callable[[], None] = lambda: None) -> None:
         """``on_done`` runs on the worker after each frame (or failed frame): keep it short,
         e.g. emit a queued signal."""
+        super().__init__()
         self._painter = FacePainter(look)
         self._on_done = on_done
         self.broken = False  # a thread of this process: nothing to lose
-        self._cond = threading.Condition()
-        self._job: _Job | None = None
-        self._done: Frame | None = None
+        self._job: Job | None = None
         self._busy = False
         self._look: Look | None = None  # a look change waiting for the worker
         self._closed = False
         self._failed = False
         self._buffers = (_Buffer(), _Buffer())
-        self._shown = 1  # the buffer whose image the view shows: never painted into
         self._thread = threading.Thread(target=self._run, name="dhuman-face-render", daemon=True)
         self._thread.start()
 
     @property
     def idle(self) -> bool:
         """Nothing painting and nothing finished waiting to be taken."""
-        with self._cond:
+        with self._lock:
             return not self._busy and self._job is None and self._done is None
 
     def submit(self, state: RigState, width: int, height: int, ratio: float, rect: QRect) -> bool:
         """Paint ``state`` at this size; False (nothing queued) unless :attr:`idle`."""
-        with self._cond:
+        with self._lock:
             if self._closed or self._busy or self._job is not None or self._done is not None:
                 return False
-            self._job = _Job(state, width, height, ratio, QRect(rect))
-            self._cond.notify()
+            self._job = Job(state, width, height, ratio, QRect(rect))
+            self._lock.notify()
             return True
-
-    def take(self) -> Frame | None:
-        """The finished frame, once; from then on it is the shown one until the next."""
-        with self._cond:
-            frame, self._done = self._done, None
-            if frame is not None:
-                self._shown = frame.slot
-            return frame
 
     def set_look(self, look: Look) -> None:
         """Frames painted after this use ``look``."""
-        with self._cond:
+        with self._lock:
             self._look = look
 
     def close(self, timeout: float = 2.0) -> None:
         """Stop the worker after the frame it is painting (if any)."""
-        with self._cond:
+        with self._lock:
             self._closed = True
-            self._cond.notify()
+            self._lock.notify()
         self._thread.join(timeout)
 
     def _run(self) -> None:
         while True:
-            with self._cond:
+            with self._lock:
                 while self._job is None and not self._closed:
-                    self._cond.wait()
+                    self._lock.wait()
                 if self._closed:
                     return
                 job, self._job = self._job, None
                 look, self._look = self._look, None
                 self._busy = True
-                slot = 1 - self._shown
+                slot = self._free_slot()
             assert job is not None
             frame: Frame | None = None
             try:
@@ -176,12 +196,12 @@ class FrameRenderer:
                 if not self._failed:
                     log.exception("painting a face frame failed; keeping the last frame")
                     self._failed = True
-            with self._cond:
+            with self._lock:
                 self._busy = False
                 self._done = frame
             self._on_done()
 
-    def _paint(self, job: _Job, slot: int) -> Frame:
+    def _paint(self, job: Job, slot: int) -> Frame:
         started = time.perf_counter()
         buffer = self._buffers[slot]
         image = buffer.ready_for(job)
@@ -196,7 +216,4 @@ class FrameRenderer:
             p.end()
         buffer.whole = True
         paint_ms = (time.perf_counter() - started) * 1000.0
-        look = self._painter.look
-        return Frame(
-            image, job.width, job.height, job.ratio, job.rect, job.state, look, paint_ms, slot
-        )
+        return job.painted(image, self._painter.look, paint_ms, slot)

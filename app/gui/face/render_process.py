@@ -30,7 +30,7 @@ from typing import IO
 
 from PySide6.QtCore import QRect
 
-from app.gui.face.frame_renderer import Frame
+from app.gui.face.frame_renderer import FrameHandoff, Job
 from app.gui.face.render_pipe import SharedImage, receive, send
 from avatar.looks import Look
 from avatar.rig import RigState
@@ -40,23 +40,21 @@ log = logging.getLogger(__name__)
 _ROOT = Path(__file__).resolve().parents[3]  # the folder that holds the ``app`` package
 
 
-class ProcessFrameRenderer:
+class ProcessFrameRenderer(FrameHandoff):
     """Call from the UI thread only; ``on_done`` runs on a reader thread."""
 
     def __init__(self, look: Look, on_done: Callable[[], None] = lambda: None) -> None:
+        super().__init__()
         self._on_done = on_done
-        self._lock = threading.Lock()
         self._look = look
         self._busy = False
-        self._pending: tuple[int, int, int, float, QRect, RigState, Look] | None = None
-        self._done: Frame | None = None
-        self._shown = 1  # the slot whose image the view shows: never painted into
+        self._pending: tuple[int, Job, Look] | None = None  # slot, job, look of the frame
         self._buffers: list[SharedImage | None] = [None, None]
         self._names = itertools.count()
         self._folder = Path(tempfile.mkdtemp(prefix="dhuman-face-", dir=_shared_memory_dir()))
-        # frame images live in memory (/dev/shm) until removed: gone at exit even when the
-        # view was never hidden (the app quit with the window open)
-        weakref.finalize(self, shutil.rmtree, self._folder, True)
+        # frame images live in memory (/dev/shm) until removed: by close(), or at exit when
+        # the view was never hidden (the app quit with the window open)
+        self._remove_folder = weakref.finalize(self, shutil.rmtree, self._folder, True)
         self.broken = False
         self._failure_told = False
         env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
@@ -69,7 +67,7 @@ class ProcessFrameRenderer:
                 env=env,
             )
         except OSError:
-            shutil.rmtree(self._folder, ignore_errors=True)
+            self._remove_folder()
             raise
         assert self._child.stdin is not None and self._child.stdout is not None
         self._to_child: IO[bytes] = self._child.stdin
@@ -89,7 +87,7 @@ class ProcessFrameRenderer:
             if self.broken or self._busy or self._done is not None:
                 return False
             self._busy = True
-            slot = 1 - self._shown
+            slot = self._free_slot()
         width_px, height_px = round(width * ratio), round(height * ratio)
         buffer = self._buffers[slot]
         if buffer is None or not buffer.fits(width_px, height_px, ratio):
@@ -102,17 +100,10 @@ class ProcessFrameRenderer:
             )
         clip = buffer.whole
         buffer.whole = True
-        self._pending = (slot, width, height, ratio, QRect(rect), state, self._look)
+        self._pending = (slot, Job(state, width, height, ratio, QRect(rect)), self._look)
         r = (rect.x(), rect.y(), rect.width(), rect.height())
         message = ("paint", slot, str(buffer.path), width_px, height_px, ratio, width, height)
         return self._send((*message, r, clip, state))
-
-    def take(self) -> Frame | None:
-        with self._lock:
-            frame, self._done = self._done, None
-            if frame is not None:
-                self._shown = frame.slot
-            return frame
 
     def set_look(self, look: Look) -> None:
         self._look = look
@@ -134,7 +125,7 @@ class ProcessFrameRenderer:
         for buffer in self._buffers:
             if buffer is not None:
                 buffer.close(remove=True)
-        shutil.rmtree(self._folder, ignore_errors=True)
+        self._remove_folder()
 
     def _send(self, message: tuple[object, ...]) -> bool:
         try:
@@ -157,12 +148,10 @@ class ProcessFrameRenderer:
             with self._lock:
                 pending, self._pending, self._busy = self._pending, None, False
                 if kind == "done" and pending is not None and pending[0] == slot:
-                    _, width, height, ratio, rect, state, look = pending
+                    _, job, look = pending
                     buffer = self._buffers[slot]
                     assert buffer is not None
-                    self._done = Frame(
-                        buffer.image, width, height, ratio, rect, state, look, detail, slot
-                    )
+                    self._done = job.painted(buffer.image, look, detail, slot)
             if kind == "failed" and not self._failure_told:
                 # the view keeps its last frame; say it once, not sixty times a second
                 log.warning("painting a face frame failed: %s", detail)
