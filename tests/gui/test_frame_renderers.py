@@ -46,13 +46,24 @@ def make(request: pytest.FixtureRequest) -> Iterator[Factory]:
         renderer.close()
 
 
-def paint(renderer: Renderer, done: threading.Event, state: RigState, rect: QRect) -> Frame:
+def paint(
+    renderer: Renderer,
+    done: threading.Event,
+    state: RigState,
+    rect: QRect,
+    *,
+    size: int = SIZE,
+    show: bool = True,
+) -> Frame:
+    """Submit one frame, wait for it, take it and (as the view does) show it."""
     done.clear()
-    assert renderer.submit(state, SIZE, SIZE, 1.0, rect)
-    assert not renderer.submit(state, SIZE, SIZE, 1.0, rect)  # one frame in flight
+    assert renderer.submit(state, size, size, 1.0, rect)
+    assert not renderer.submit(state, size, size, 1.0, rect)  # one frame in flight
     assert done.wait(20), "no frame within 20 s"
     frame = renderer.take()
     assert frame is not None and renderer.take() is None
+    if show:
+        renderer.show(frame)
     return frame
 
 
@@ -160,3 +171,26 @@ def test_a_resized_view_gets_frames_at_its_new_size(qtbot: QtBot) -> None:
     expected = pixels(render_face(RigState(), load_look("professional"), SIZE + 40, SIZE))
     assert shot.shape == expected.shape
     assert np.abs(shot.astype(int) - expected).mean() < 1.0
+
+
+def test_a_frame_taken_but_not_shown_leaves_the_shown_image_untouched(make: Factory) -> None:
+    """A view resized while a frame was painting drops that frame and keeps showing the one
+    before. The next frame (at the new size) must not go into the shown image: painting
+    into it tears, and replacing it (a new size) once unmapped memory the view then drew
+    from, and the app crashed."""
+    done = threading.Event()
+    renderer = make(load_look("guide"), done.set)
+    whole = QRect(0, 0, SIZE, SIZE)
+    shown = paint(renderer, done, RigState(), whole)
+    before = pixels(shown.image)
+    dropped = paint(renderer, done, RigState().with_weights({"jawOpen": 0.9}), whole, show=False)
+    assert dropped.slot != shown.slot
+    bigger = paint(renderer, done, RigState().with_weights({"jawOpen": 0.5}), whole, size=SIZE + 40)
+    assert bigger.slot == dropped.slot  # not into the image on screen
+    assert bigger.image.width() == SIZE + 40
+    np.testing.assert_array_equal(pixels(shown.image), before)
+    # and once the bigger frame is shown, the old image may go: its frame still reads
+    renderer.show(bigger)
+    again = paint(renderer, done, RigState(), whole, size=SIZE + 40)
+    assert again.slot == shown.slot and again.image.width() == SIZE + 40
+    np.testing.assert_array_equal(pixels(shown.image), before)

@@ -159,6 +159,7 @@ class FaceView(QWidget):
             and frame.height == self.height()
             and frame.look is self._painter.look  # not one painted before a change of look
         ):
+            renderer.show(frame)
             self._front, self._fresh = frame, True
             self.update(frame.rect)
         if self._wanted:

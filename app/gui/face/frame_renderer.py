@@ -48,6 +48,8 @@ class Frame:
     look: Look
     paint_ms: float
     slot: int  # which of the renderer's two images
+    # what must outlive ``image``: the shared memory it is a view of (painter process)
+    keep: object = None
 
 
 class Renderer(Protocol):
@@ -64,6 +66,8 @@ class Renderer(Protocol):
 
     def take(self) -> Frame | None: ...
 
+    def show(self, frame: Frame) -> None: ...
+
     def set_look(self, look: Look) -> None: ...
 
     def close(self, timeout: float = 2.0) -> None: ...
@@ -79,10 +83,21 @@ class Job:
     ratio: float
     rect: QRect
 
-    def painted(self, image: QImage, look: Look, paint_ms: float, slot: int) -> Frame:
+    def painted(
+        self, image: QImage, look: Look, paint_ms: float, slot: int, keep: object = None
+    ) -> Frame:
         """This job as a finished frame in ``image`` (one of the two, ``slot``)."""
         return Frame(
-            image, self.width, self.height, self.ratio, self.rect, self.state, look, paint_ms, slot
+            image,
+            self.width,
+            self.height,
+            self.ratio,
+            self.rect,
+            self.state,
+            look,
+            paint_ms,
+            slot,
+            keep,
         )
 
 
@@ -96,12 +111,17 @@ class FrameHandoff:
         self._shown = 1
 
     def take(self) -> Frame | None:
-        """The finished frame, once; from then on it is the shown one until the next."""
+        """The finished frame, once."""
         with self._lock:
             frame, self._done = self._done, None
-            if frame is not None:
-                self._shown = frame.slot
             return frame
+
+    def show(self, frame: Frame) -> None:
+        """The view shows ``frame`` from now on: its image is not painted into (nor, after
+        a resize, replaced) until another frame is shown. A frame taken but not shown (it
+        came at the size before a resize) leaves the one on screen protected."""
+        with self._lock:
+            self._shown = frame.slot
 
     def _free_slot(self) -> int:
         """The image the next frame goes into (call holding ``_lock``)."""

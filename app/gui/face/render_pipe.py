@@ -62,11 +62,13 @@ class SharedImage:
         return (self.width_px, self.height_px, self.ratio) == (width_px, height_px, ratio)
 
     def close(self, *, remove: bool = False) -> None:
-        self.image = QImage()  # drop this view of the memory before unmapping it
+        """Stop using this image (and delete its file with ``remove``).
+
+        The memory is not unmapped here: a ``QImage`` over it keeps no hold on it, and a
+        frame still on screen may be drawn from it (drawing unmapped memory crashes the
+        app). Frames keep their ``SharedImage`` (``Frame.keep``), so the mapping goes with
+        its last user.
+        """
+        self.image = QImage()
         if remove:
             self.path.unlink(missing_ok=True)
-        try:
-            self._view.release()
-            self._memory.close()
-        except BufferError:  # a frame still shows it: the mapping goes with its last user
-            pass

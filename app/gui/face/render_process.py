@@ -151,7 +151,8 @@ class ProcessFrameRenderer(FrameHandoff):
                     _, job, look = pending
                     buffer = self._buffers[slot]
                     assert buffer is not None
-                    self._done = job.painted(buffer.image, look, detail, slot)
+                    # the frame holds the mapping: it stays readable while shown
+                    self._done = job.painted(buffer.image, look, detail, slot, keep=buffer)
             if kind == "failed" and not self._failure_told:
                 # the view keeps its last frame; say it once, not sixty times a second
                 log.warning("painting a face frame failed: %s", detail)
