@@ -26,6 +26,7 @@ from app.config.settings import Settings
 from app.core.registry import RoleUnavailable
 from app.core.types import FloatArray, Transcript
 from speech.asr.audio import WHISPER_RATE, resample, to_mono_float32
+from speech.compute_priority import DEFAULT_NICE, built_at_low_priority
 
 # the languages the product speaks; detection picks among these when set to "auto"
 DEFAULT_LANGUAGES: tuple[str, ...] = ("en", "ko")
@@ -48,6 +49,8 @@ class WhisperOptions:
     vad_filter: bool = False
     # with language "auto": the languages detection may choose (empty = any of Whisper's 99)
     languages: tuple[str, ...] = DEFAULT_LANGUAGES
+    # how much lower the model's worker threads run than the app (speech.compute_priority)
+    pool_nice: int = DEFAULT_NICE
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,12 +81,15 @@ class FasterWhisperTranscriber:
         self.model_dir = Path(model_dir)
         self.name = name or self.model_dir.name
         threads = self.options.cpu_threads or os.cpu_count() or 1
-        self._model: Any = WhisperModel(
-            str(self.model_dir),
-            device="cpu",
-            compute_type=self.options.compute_type,
-            cpu_threads=threads,
-            local_files_only=True,
+        self._model: Any = built_at_low_priority(
+            lambda: WhisperModel(
+                str(self.model_dir),
+                device="cpu",
+                compute_type=self.options.compute_type,
+                cpu_threads=threads,
+                local_files_only=True,
+            ),
+            self.options.pool_nice,
         )
         self.multilingual = bool(self._model.model.is_multilingual)
         if language is not None and not self.multilingual and language != "en":

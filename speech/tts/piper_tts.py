@@ -29,6 +29,7 @@ from app.config.settings import Settings
 from app.core.registry import RoleUnavailable
 from app.core.types import SpeechChunk, WordTiming
 from speech import visemes
+from speech.compute_priority import built_at_low_priority
 from speech.normalize import normalize
 from speech.sentences import split_sentences
 from speech.tts import words as word_timing
@@ -175,8 +176,10 @@ def _load_voice(model: Path, config: Path, alignments: bool) -> Any:
             pass
     options = onnxruntime.SessionOptions()
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    session = onnxruntime.InferenceSession(
-        model_or_bytes, sess_options=options, providers=["CPUExecutionProvider"]
+    session = built_at_low_priority(
+        lambda: onnxruntime.InferenceSession(
+            model_or_bytes, sess_options=options, providers=["CPUExecutionProvider"]
+        )
     )
     settings = PiperConfig.from_dict(json.loads(config.read_text(encoding="utf-8")))
     return PiperVoice(config=settings, session=session)
