@@ -39,6 +39,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+os.environ.setdefault("PYSIDE6_OPTION_LAZY", "0")  # as app.gui sets it for the app
 from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
 
@@ -100,6 +101,30 @@ def lipsync_offset(recording: Recording, watch: MouthWatch, start: float, end: f
         if score > best:
             best, best_lag = score, float(lag)
     return best_lag
+
+
+class UiThreadClock:
+    """Where the UI thread's time went (Linux schedstat): running, or runnable waiting
+    for a core; the rest of a stall it slept, e.g. waiting for the GIL."""
+
+    def __init__(self) -> None:
+        self._path = f"/proc/self/task/{threading.get_native_id()}/schedstat"
+        self._last = self._read()
+
+    def _read(self) -> tuple[float, float]:
+        try:
+            with open(self._path) as f:
+                ran, waited, _ = f.read().split()
+            return int(ran) / 1e6, int(waited) / 1e6
+        except OSError:  # not Linux
+            return 0.0, 0.0
+
+    def since_last(self) -> tuple[float, float]:
+        """(ms running, ms waiting for a core) since the previous call."""
+        now = self._read()
+        spent = (now[0] - self._last[0], now[1] - self._last[1])
+        self._last = now
+        return spent
 
 
 class StallWatch:
@@ -179,13 +204,16 @@ def main() -> int:
     gaps: list[float] = []
     last = [time.monotonic()]
 
-    stalls: list[tuple[float, float]] = []
+    stalls: list[tuple[float, float, tuple[float, float]]] = []
+
+    ui_thread = UiThreadClock()
 
     def beat() -> None:
         now = time.monotonic()
         gaps.append(now - last[0])
-        if now - last[0] > 0.04:
-            stalls.append((last[0], now))
+        spent = ui_thread.since_last()
+        if now - last[0] > 0.03:
+            stalls.append((last[0], now, spent))
         last[0] = now
 
     heartbeat = QTimer(interval=HEARTBEAT_MS)
@@ -238,9 +266,13 @@ def main() -> int:
     session.close()
 
     if os.environ.get("DHUMAN_BENCH_DEBUG"):
-        for a, b in stalls:
+        for a, b, (ran, waited) in stalls:
             near = [type(e).__name__ for e in log.events if a - 0.05 <= e.ts <= b]
-            print(f"stall {1000 * (b - a):.0f} ms: during {near}")
+            blocked = 1000 * (b - a) - ran - waited
+            print(
+                f"stall {1000 * (b - a):.0f} ms: during {near}; the UI thread ran {ran:.0f} ms, "
+                f"waited {waited:.0f} ms for a core, was blocked {blocked:.0f} ms (the GIL?)"
+            )
         if watchdog is not None:
             watchdog.report()
     load = os.getloadavg()[0]

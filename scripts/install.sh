@@ -32,5 +32,8 @@ if [[ ",$extras," == *,coqui,* ]] &&
 fi
 target="."
 [ -n "$extras" ] && target=".[$extras]"
-"$VENV/bin/uv" pip install -q --python "$VENV/bin/python" \
+# --compile-bytecode: uv leaves it to Python to compile each module on first import;
+# done then, mid-conversation, a first import held the GIL for tens of ms (the window
+# and the audio callback stalled), and with PYTHONDONTWRITEBYTECODE every run paid again
+"$VENV/bin/uv" pip install -q --python "$VENV/bin/python" --compile-bytecode \
   --override packaging/uv-overrides.txt -e "$target"

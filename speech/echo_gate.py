@@ -18,6 +18,7 @@ All times are ``time.monotonic()`` seconds; all microphone audio is 16 kHz float
 from __future__ import annotations
 
 import functools
+import statistics
 import threading
 from collections import deque
 
@@ -88,7 +89,9 @@ class PlaybackReference:
         error = dac_time - (origin + (self._written - first) / self.rate)
         if self._blocks < _SETTLE_BLOCKS:  # still placing the stretch: median of errors
             self._settle.append(error + (origin - self._placed))
-            self._segments[-1] = (first, self._placed + float(np.median(self._settle)))
+            # statistics, not numpy: np.median imports numpy.ma on first use (numpy 2.x),
+            # tens of ms with the GIL held inside the audio callback at the reply's start
+            self._segments[-1] = (first, self._placed + statistics.median(self._settle))
             self._blocks += 1
             return
         self._recent.append((self._written, error))

@@ -164,3 +164,23 @@ def test_the_gate_is_transparent_while_the_speaker_is_silent() -> None:
     assert result.audio is frame or np.array_equal(result.audio, frame)
     assert np.array_equal(result.vad_audio, frame)
     assert not result.echo and not result.barge_in
+
+
+def test_the_output_callback_path_imports_nothing_new() -> None:
+    """``write`` runs inside the audio callback, holding the GIL: a first-use import there
+    (np.median pulls in numpy.ma) stalled the window and the microphone for tens of ms
+    at the start of every session's first reply."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np\n"
+        "from speech.echo_gate import PlaybackReference\n"
+        "ref = PlaybackReference()\n"
+        "before = set(sys.modules)\n"
+        "for i in range(40):\n"
+        "    ref.write(np.zeros(256, np.float32), 1.0 + i * 256 / 22050, 22050)\n"
+        "print(sorted(set(sys.modules) - before))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
