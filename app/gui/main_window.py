@@ -1,8 +1,11 @@
 """The main window: the Qt shell around a headless :class:`~app.core.session.Session`.
 
-Layout, top to bottom: the persistent AI-disclosure banner, the notice bar (hidden
-until a part of the app has something to say), then the avatar stage beside the
-conversation captions, then the text input with Send and Stop.
+Layout, top to bottom: the persistent AI-disclosure banner, then the avatar stage
+beside the conversation column (its header, the notice bar, hidden until a part of the
+app has something to say, and the captions), then the text input with Send and Stop.
+The notice bar sits in the column, not across the window: a notice appearing there
+takes its height from the captions, never from the face (the face jumped in size, and
+a resized face is painted afresh, the slowest frame of a session).
 
 The window owns no conversation logic. It subscribes to the session through an
 :class:`~app.gui.event_bridge.EventBridge`, so every handler here runs on the UI
@@ -133,7 +136,11 @@ class MainWindow(QMainWindow):
         header.addWidget(self.state_indicator)
         self.captions = CaptionsView(self.persona_name, t)
         self.info_card = InfoCard(t)
+        notices = QHBoxLayout()
+        notices.setContentsMargins(10, 4, 10, 0)
+        notices.addWidget(self.notice_bar)
         column.addLayout(header)
+        column.addLayout(notices)
         column.addWidget(self.info_card)
         column.addWidget(self.captions, 1)
         conversation.setMinimumWidth(320)
@@ -166,7 +173,6 @@ class MainWindow(QMainWindow):
         self.mic_controls = MicControls(t)
 
         outer.addWidget(self.disclosure)
-        outer.addWidget(self.notice_bar)
         outer.addWidget(self.splitter, 1)
         outer.addWidget(self.mic_controls)
         outer.addLayout(inputs)

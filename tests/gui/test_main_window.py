@@ -167,10 +167,19 @@ def test_a_failing_model_shows_a_notice_and_the_next_message_works(
     rig = open_window(chat)
     window = rig.window
     assert not window.notice_bar.isVisible()
+    face_size = window.stage.size()
 
     type_and_enter(qtbot, window, "Hello?")
 
     qtbot.waitUntil(window.notice_bar.isVisible)
+    # the notice takes its room from the captions: the face keeps its size (no jump, and
+    # no fresh paint of a resized face)
+    QApplication.processEvents()
+    assert window.stage.size() == face_size
+    assert window.notice_bar.geometry().height() > 20
+    grab = os.environ.get("DHUMAN_SHOT_DIR")
+    if grab:  # to look at the notice in place
+        window.grab().save(str(Path(grab) / "window-notice.png"))
     assert window.notice_bar.notices() == [("Language model", CHAT_DOWN)]
     assert "Cannot reach the language model" in window.notice_bar.label.text()
     fallback = PERSONA.fallback.get("en")
