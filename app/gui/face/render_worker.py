@@ -16,6 +16,7 @@ still blocked the UI thread's Python for most of each frame.
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import sys
@@ -46,6 +47,9 @@ def main() -> int:
         if message[0] == "look":
             if painter is None:
                 painter = FacePainter(message[1])
+                # everything loaded so far (Qt's modules, the look) lives to the end: out
+                # of the collector's sight, so a full collection mid-frame stays short
+                gc.freeze()
             else:
                 painter.set_look(message[1])
             continue
