@@ -16,6 +16,10 @@ they measure: ``--grab off`` leaves them out and prints render and stall figures
 app alone (no lip-sync figure). The window is wired as ``dhuman`` wires it: subtitles on
 the audio clock, and the start-up objects frozen out of garbage collection.
 
+``DHUMAN_BENCH_DEBUG=1`` lists every UI-thread stall over 30 ms with the session events
+around it and where its time went (the UI thread running, waiting for a core, or asleep:
+the GIL, usually), and samples the UI thread's Python stack while the heartbeat is late.
+
 Needs the virtual screen and sound devices: ``. scripts/virtual-devices.sh start`` first.
 Run from the repository root: ``python bench/gui_pipeline.py [--turns 3] [--size 800]``.
 """
