@@ -1,13 +1,14 @@
-"""``FrameRenderer``: paints face frames on a thread of its own.
+"""``FrameRenderer``: paints face frames on a thread of its own; also what both renderers
+share (``Frame``, ``Job``, ``FrameHandoff``, the ``Renderer`` protocol).
 
 A frame of the face costs 10-14 ms of QPainter work at 800x800 on a laptop-class CPU. On
 the UI thread that is most of every 16 ms, and while speech recognition and synthesis
-load the CPU a single paint stretched to 50-110 ms: the window stopped answering the
-mouse and keyboard for that long. Here the painting happens on a worker, into an image;
-the UI thread only computes the rig state (cheap) and blits the finished image.
+load the CPU a single paint stretched to 50-110 ms. Here the painting happens on a
+worker, into an image; the UI thread only computes the rig state and blits the result.
 
-QPainter on a QImage is safe outside the GUI thread, and PySide releases the GIL inside
-QPainter calls, so the worker paints in parallel with the UI thread's Python code.
+QPainter on a QImage is safe outside the GUI thread, but PySide holds the GIL for the
+whole of every QPainter call, so this worker still blocks the UI thread's Python while it
+paints. The view uses it only when the painter process (``render_process``) cannot run.
 
 One frame is in flight at a time: the view hands over a state, is told (``on_done``, on
 the worker's thread) when the frame is finished, takes it and shows it. A tick that finds
