@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 from collections.abc import Callable
 from typing import TypeVar
@@ -26,6 +27,8 @@ _LOG = logging.getLogger(__name__)
 T = TypeVar("T")
 
 DEFAULT_NICE = 10  # weight 110 against 1024 for the painter and the UI (CFS)
+# Linux keeps a nice value per thread; elsewhere PRIO_PROCESS means the whole process
+_PER_THREAD_NICE = sys.platform.startswith("linux")
 
 
 def built_at_low_priority(make: Callable[[], T], nice: int = DEFAULT_NICE) -> T:
@@ -35,7 +38,7 @@ def built_at_low_priority(make: Callable[[], T], nice: int = DEFAULT_NICE) -> T:
     Returns what ``make`` returns and raises what it raises. ``nice`` 0, or a platform
     without per-thread priorities, just calls ``make`` here.
     """
-    if nice <= 0 or not hasattr(os, "setpriority") or not _per_thread_nice():
+    if nice <= 0 or not _PER_THREAD_NICE:
         return make()
     result: list[T] = []
     failure: list[BaseException] = []
@@ -57,10 +60,3 @@ def built_at_low_priority(make: Callable[[], T], nice: int = DEFAULT_NICE) -> T:
     if failure:
         raise failure[0]
     return result[0]
-
-
-def _per_thread_nice() -> bool:
-    """Linux keeps a nice value per thread; elsewhere PRIO_PROCESS means the process."""
-    import sys
-
-    return sys.platform.startswith("linux")
