@@ -12,6 +12,7 @@ from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QRadialGradien
 from app.gui.face.palette import Palette, alpha, mix, round_pen, soft_spot
 from app.gui.face.paths import Pt, smooth
 from app.gui.face.pose import Projector
+from app.gui.face.sprite import Sprite
 from avatar.looks import Look
 from avatar.rig import RigState
 
@@ -68,22 +69,30 @@ def skin_brush(pal: Palette) -> QBrush:
     return QBrush(g)
 
 
+def paint_side(p: QPainter, rest: QPainterPath, brush: QBrush, pal: Palette) -> None:
+    """The side of the head behind a turning face (``rest``: :func:`side_path`), in the
+    same skin a little shaded. It never changes shape, so the painter bakes it once per
+    scale into a sprite."""
+    p.setPen(Qt.PenStyle.NoPen)
+    p.fillPath(rest, brush)
+    p.fillPath(rest, alpha(pal.skin_shadow, 0.12))
+
+
 def paint_face(
     p: QPainter,
     face: QPainterPath,
-    rest: QPainterPath,
+    side: Sprite,
     brush: QBrush,
     pal: Palette,
     proj: Projector,
     jaw: float,
 ) -> None:
-    """``face`` is this frame's outline, ``rest`` the unturned one with the jaw shut."""
+    """``face`` is this frame's outline, ``side`` the baked :func:`paint_side`."""
     p.setPen(Qt.PenStyle.NoPen)
     if abs(proj.sin_yaw) > 0.05:
         # as the face turns, the near jaw swings inwards and the side of the head behind
-        # it becomes the silhouette: the resting outline, in the same skin, a little shaded
-        p.fillPath(rest, brush)
-        p.fillPath(rest, alpha(pal.skin_shadow, 0.12))
+        # it becomes the silhouette
+        side.draw(p)
     p.fillPath(face, brush)
     chin = proj.point(0.0, 1.22 + JAW_DROP * jaw, 0.95)
     soft_spot(p, pal, chin, 0.28, alpha(pal.skin_light, 0.35))

@@ -31,6 +31,7 @@ class _Sprites:
     key: tuple[float, float]
     hair: hair.HairSprites
     iris: Sprite
+    side: Sprite  # the side of the head behind a turning face
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ class FacePainter:
         if look.hair.style in ("short", "bun"):
             head.paint_ears(p, pal, proj, look)
         face = head.face_path(look, proj, state)
-        head.paint_face(p, face, self._head_side, self._skin, pal, proj, state["jawOpen"])
+        head.paint_face(p, face, sprites.side, self._skin, pal, proj, state["jawOpen"])
         head.paint_stubble(p, pal, proj, look, state["jawOpen"])
         head.paint_cheeks(p, pal, proj, look, state)
         mouth.paint_mouth(p, pal, proj, look, state)
@@ -116,13 +117,19 @@ class FacePainter:
     def _sprites_for(self, layout: Layout, ratio: float) -> _Sprites:
         key = (round(layout.scale, 3), ratio)
         if self._sprites is None or self._sprites.key != key:
-            scale, pal = layout.scale, self._palette
+            scale, pal, side = layout.scale, self._palette, self._head_side
             r = eyes.iris_radius(self._look)
             self._sprites = _Sprites(
                 key,
                 hair.bake_layers(self._hair, pal, scale, ratio),
                 bake(
                     QRectF(-r, -r, 2 * r, 2 * r), scale, ratio, lambda p: eyes.paint_iris(p, pal, r)
+                ),
+                bake(
+                    side.boundingRect(),
+                    scale,
+                    ratio,
+                    lambda p: head.paint_side(p, side, self._skin, pal),
                 ),
             )
         return self._sprites
