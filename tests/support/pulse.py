@@ -23,11 +23,14 @@ from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from app.core.types import FloatArray
+
+if TYPE_CHECKING:
+    from tests.support.barge_in_replay import BargeInTap
 
 MIC_SOURCE = "vmic"
 MIC_SINK = "micfeed"
@@ -338,13 +341,18 @@ def run_barge_in(
     gate: bool = True,
     spacing_s: float = 3.5,
     lead_s: float = 1.0,
+    interrupt: bool = True,
+    tap: BargeInTap | None = None,
 ) -> BargeInRun:
     """The avatar talks through a 30 ms echo loopback: alone for ``quiet_s``, then
     ``trials`` times: it starts talking again and after ``lead_s`` a real phrase is
     played into ``micfeed`` over it at ``ser_db`` (the person's active speech level over
     the avatar's). Like the session, every start cuts the avatar off (``sink.stop()``).
     The listener is the real capture + collector (Silero VAD, default settings) with the
-    echo gate on the sink's reference."""
+    echo gate on the sink's reference.
+
+    ``interrupt=False`` keeps the avatar talking over a detected phrase; ``tap`` records
+    the listener's inputs for :func:`tests.support.barge_in_replay.replay`."""
     from app.core.listening import UtteranceCollector
     from app.core.types import SpeechChunk
     from speech.capture import SoundDeviceSource
@@ -361,8 +369,9 @@ def run_barge_in(
 
     def started() -> None:
         starts.append(time.monotonic())
-        # the session interrupts the turn: the speaker stops (not on the capture thread)
-        threading.Thread(target=sink.stop, daemon=True).start()
+        if interrupt:
+            # the session interrupts the turn: the speaker stops (not on the capture thread)
+            threading.Thread(target=sink.stop, daemon=True).start()
 
     collector = UtteranceCollector(
         SileroVoiceActivity(),
@@ -371,6 +380,20 @@ def run_barge_in(
         lambda audio: heard.append(time.monotonic()),
         echo_reference=sink.reference if gate else None,
     )
+    feed_listener = collector.feed
+    if tap is not None:
+        write = sink.reference.write
+
+        def recorded_write(block: FloatArray, dac_time: float, rate: int) -> None:
+            tap.played(time.monotonic(), block, dac_time, rate)
+            write(block, dac_time, rate)
+
+        def recorded_feed(frame: FloatArray) -> None:
+            tap.heard(frame, time.monotonic())
+            collector.feed(frame)
+
+        sink.reference.write = recorded_write  # type: ignore[method-assign]
+        feed_listener = recorded_feed
     source = SoundDeviceSource()
     target = active_rms(avatar, avatar_rate) * 10 ** (ser_db / 20)
     played: list[tuple[Phrase, Playback]] = []
@@ -387,12 +410,14 @@ def run_barge_in(
     with echo_loopback(30):
         feed = MicFeed()
         try:
-            source.start(collector.feed)
+            source.start(feed_listener)
             time.sleep(1.0)
             began = time.monotonic()
             talk(quiet_s + 1.0)
             wait_until(began + quiet_s)
             quiet_false = len(starts)
+            if tap is not None:
+                tap.quiet_end = time.monotonic()
             for k in range(trials):
                 phrase = phrases[k % len(phrases)]
                 gain = target / active_rms(phrase.samples, phrase.rate)
@@ -415,13 +440,15 @@ def run_barge_in(
     for phrase, item in played:
         onset, end = item.onset_time, item.end_time
         assert onset is not None and end is not None
+        later = (p56_onset(phrase) - phrase.onset) / phrase.rate
+        if tap is not None:
+            tap.trials.append((onset, end, later))
         hits = [i for i, t in enumerate(starts) if onset - 0.2 <= t <= end + 0.3]
         if not hits:
             missed += 1
             continue
         claimed.update(hits)
         latencies.append(starts[hits[0]] - onset)
-        later = (p56_onset(phrase) - phrase.onset) / phrase.rate
         p56.append(starts[hits[0]] - onset - later)
     return BargeInRun(
         voice=voice,

@@ -1,0 +1,106 @@
+"""Echo gate settings compared on one recorded barge-in experiment.
+
+``record``: one live run of ``bench/barge_in_echo.py``'s experiment (the avatar's Piper
+voice through a 30 ms ``module-loopback`` echo, real phrases over it), with the avatar
+left talking over every phrase, saving what the listener was given (microphone frames
+and arrival times, the speaker's blocks and DAC times, the phrases' onsets).
+
+``replay``: that recording through a fresh echo gate per setting (``--set name=value``
+for any :class:`speech.barge_in.GateParams` field, several ``--set`` per setting, settings
+separated by ``--vs``), printing for each the false barge-ins and the P.56 onset ->
+start latency (p50/p95), so settings are compared on identical input. The live bench
+remains the measure of record: replayed starts are the deciding frames' arrival times,
+a few milliseconds before the live ``on_start``.
+
+    XDG_RUNTIME_DIR=/tmp/dhuman-xdg-bench . scripts/virtual-devices.sh start
+    python bench/barge_in_replay.py record /tmp/barge.npz [--trials 40] [--quiet-s 60]
+    python bench/barge_in_replay.py replay /tmp/barge.npz --set confirm_windows=1 --vs
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import statistics
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from speech.barge_in import GateParams
+from tests.support.barge_in_replay import BargeInTap, Recording, replay
+from tests.support.pulse import percentile, pulse_problem, run_barge_in
+
+
+def settings(words: list[str]) -> list[GateParams]:
+    """``--set a=1 --set b=2 --vs --set a=3`` -> two parameter sets (the first: defaults
+    plus a and b)."""
+    groups: list[dict[str, float]] = [{}]
+    fields = {f.name: f.type for f in dataclasses.fields(GateParams)}
+    it = iter(words)
+    for word in it:
+        if word == "--vs":
+            groups.append({})
+        elif word == "--set":
+            name, _, value = next(it).partition("=")
+            if name not in fields:
+                raise SystemExit(f"no gate parameter {name!r}; there are {sorted(fields)}")
+            groups[-1][name] = int(value) if fields[name] in (int, "int") else float(value)
+        else:
+            raise SystemExit(f"unexpected {word!r}")
+    return [GateParams(**g) for g in groups]  # type: ignore[arg-type]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    rec = sub.add_parser("record")
+    rec.add_argument("out", type=Path)
+    rec.add_argument("--trials", type=int, default=40)
+    rec.add_argument("--quiet-s", type=float, default=60.0)
+    rec.add_argument("--ser-db", type=float, default=0.0)
+    rep = sub.add_parser("replay")
+    rep.add_argument("recording", type=Path)
+    args, rest = parser.parse_known_args()
+    if args.command == "record":
+        problem = pulse_problem()
+        if problem:
+            print(problem)
+            return 2
+        tap = BargeInTap()
+        run = run_barge_in(
+            quiet_s=args.quiet_s,
+            trials=args.trials,
+            ser_db=args.ser_db,
+            interrupt=False,
+            tap=tap,
+        )
+        tap.save(args.out)
+        print(f"saved {len(tap.mic)} microphone frames, {len(tap.trials)} phrases")
+        print(f"live: {run.quiet_false} false alone, detected {len(run.p56_latencies)}")
+        return 0
+    recording = Recording.load(args.recording)
+    for params in settings(rest):
+        changed = {
+            f.name: getattr(params, f.name)
+            for f in dataclasses.fields(GateParams)
+            if getattr(params, f.name) != f.default
+        }
+        score = replay(recording, params)
+        lat = [1000 * x for x in score.p56_latencies]
+        figures = (
+            f"p50 {statistics.median(lat):.0f} ms, p95 {percentile(lat, 95):.0f} ms, "
+            f"max {max(lat):.0f} ms"
+            if lat
+            else "none detected"
+        )
+        print(
+            f"{changed or 'defaults'}: false alone {score.quiet_false}, "
+            f"false in trials {score.trial_false}, detected {len(lat)}/{len(recording.trials)}"
+            f", {figures}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
