@@ -10,11 +10,17 @@ for any :class:`speech.barge_in.GateParams` field, several ``--set`` per setting
 separated by ``--vs``), printing for each the false barge-ins and the P.56 onset ->
 start latency (p50/p95), so settings are compared on identical input. The live bench
 remains the measure of record: replayed starts are the deciding frames' arrival times,
-a few milliseconds before the live ``on_start``.
+a few milliseconds before the live ``on_start``, and a recording is one draw of the
+capture path's timing (session 4: a detector better on a replay was worse live).
+
+``floor``: the speech detector alone, on the same phrases with no echo, no capture path
+and no gate: Silero's windows from the P.56 onset until 1 or 2 in a row reach the gate's
+threshold. What no echo handling can beat while Silero confirms a barge-in.
 
     XDG_RUNTIME_DIR=/tmp/dhuman-xdg-bench . scripts/virtual-devices.sh start
     python bench/barge_in_replay.py record /tmp/barge.npz [--trials 40] [--quiet-s 60]
     python bench/barge_in_replay.py replay /tmp/barge.npz --set confirm_windows=1 --vs
+    python bench/barge_in_replay.py floor
 """
 
 from __future__ import annotations
@@ -61,7 +67,10 @@ def main() -> int:
     rec.add_argument("--ser-db", type=float, default=0.0)
     rep = sub.add_parser("replay")
     rep.add_argument("recording", type=Path)
+    sub.add_parser("floor")
     args, rest = parser.parse_known_args()
+    if args.command == "floor":
+        return floor()
     if args.command == "record":
         problem = pulse_problem()
         if problem:
@@ -98,6 +107,40 @@ def main() -> int:
             f"{changed or 'defaults'}: false alone {score.quiet_false}, "
             f"false in trials {score.trial_false}, detected {len(lat)}/{len(recording.trials)}"
             f", {figures}"
+        )
+    return 0
+
+
+def floor() -> int:
+    """Silero's own onset latency on the clean phrases (printed per confirmation rule)."""
+    import numpy as np
+
+    from speech.vad.silero import WINDOW, SileroProbabilities
+    from tests.support.pulse import clip_phrases, p56_onset
+
+    phrases = clip_phrases(16000)
+    if not phrases:
+        print("no speech clips: pip install --no-deps moonshine-voice")
+        return 2
+    silero = SileroProbabilities()
+    threshold = GateParams().threshold
+    for windows in (1, 2):
+        latencies = []
+        for phrase in phrases:
+            # half a second of silence first, as Silero hears between turns
+            audio = np.concatenate([np.zeros(8000, np.float32), phrase.samples])
+            onset = 8000 + p56_onset(phrase)
+            silero.reset()
+            run = 0
+            for k in range(len(audio) // WINDOW):
+                run = run + 1 if silero(audio[k * WINDOW : (k + 1) * WINDOW]) >= threshold else 0
+                if run == windows:  # decided at the end of this window
+                    latencies.append(1000 * ((k + 1) * WINDOW - onset) / 16000)
+                    break
+        print(
+            f"Silero >= {threshold} for {windows} window(s) in a row, {len(phrases)} clean "
+            f"phrases: detected {len(latencies)}, P.56 onset -> decision p50 "
+            f"{statistics.median(latencies):.0f} ms, p95 {percentile(latencies, 95):.0f} ms"
         )
     return 0
 

@@ -156,7 +156,9 @@ class EchoGate:
         # a residual that still looks like the echo estimate is a mis-learned path (volume
         # changed), not a person: keep learning from it
         explained = loud and _correlation(residual, estimate) > 0.5
-        if not loud or explained:
+        if self.delay is None:
+            pass  # nothing to pair the microphone with yet: learning would only diverge
+        elif not loud or explained:
             self._filter.adapt(residual)
             self._learned += FRAME / RATE
             self._track_leftover(*spectra)

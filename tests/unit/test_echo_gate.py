@@ -184,3 +184,27 @@ def test_the_output_callback_path_imports_nothing_new() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def _echoed(avatar: np.ndarray) -> np.ndarray:
+    """What the microphone hears of the avatar: a 35 ms path, gain 0.8, faint noise."""
+    echo = resample_poly(avatar, 320, 441).astype(np.float64) * 0.8
+    mic = np.concatenate([np.zeros(560), echo])[: len(echo)]
+    noise = 1e-4 * np.random.default_rng(7).standard_normal(len(mic))
+    return (mic + noise).astype(np.float32)
+
+
+def test_before_the_echo_is_found_the_microphone_passes_unchanged() -> None:
+    """Until the delay is known the filter has nothing to pair the microphone with:
+    learning then diverged, and the "echo-free" audio handed to speech recognition was
+    up to 60 dB louder than the microphone."""
+    from speech.barge_in import EchoGate
+
+    avatar = _noise(3.0, OUT, 9)
+    mic = _echoed(avatar)
+    gate = EchoGate(_played(avatar))
+    for k in range(int(0.4 * RATE) // 512):  # too little echo yet to find its delay
+        frame = mic[k * 512 : (k + 1) * 512]
+        result = gate.process(frame, T0 + (k + 1) * 512 / RATE + 0.02)
+        assert gate.delay is None
+        assert np.array_equal(result.audio, frame)
