@@ -128,9 +128,9 @@ class AvatarSettings(Section):
     renderer: str = "painter"
     look: str = "guide"
     # the mouth is drawn this far ahead on the audio clock, for the time a frame takes to
-    # reach the screen and the mouth's own easing; bench/gui_pipeline.py measured +35 ms
-    # late without it and about 0 with 30 ms (Xvfb, 60 Hz timer)
-    lipsync_lead_ms: int = Field(30, ge=-200, le=200)
+    # reach the screen (painted two ticks ahead, ~32 ms) and the mouth's own easing;
+    # bench/gui_pipeline.py measured +20/+25 ms late with 30 and +0/+5 ms with 50
+    lipsync_lead_ms: int = Field(50, ge=-200, le=200)
 
 
 class ModelSettings(Section):

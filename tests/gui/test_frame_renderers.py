@@ -17,7 +17,7 @@ from PySide6.QtGui import QImage
 from pytestqt.qtbot import QtBot
 
 from app.gui.face import FacePainter, FaceView, render_face
-from app.gui.face.frame_renderer import Frame, FrameRenderer, Renderer
+from app.gui.face.frame_renderer import SLOTS, Frame, FrameHandoff, FrameRenderer, Renderer
 from app.gui.face.render_process import ProcessFrameRenderer
 from avatar.looks import load_look
 from avatar.rig import RigState
@@ -58,7 +58,6 @@ def paint(
     """Submit one frame, wait for it, take it and (as the view does) show it."""
     done.clear()
     assert renderer.submit(state, size, size, 1.0, rect)
-    assert not renderer.submit(state, size, size, 1.0, rect)  # one frame in flight
     assert done.wait(20), "no frame within 20 s"
     frame = renderer.take()
     assert frame is not None and renderer.take() is None
@@ -194,3 +193,38 @@ def test_a_frame_taken_but_not_shown_leaves_the_shown_image_untouched(make: Fact
     again = paint(renderer, done, RigState(), whole, size=SIZE + 40)
     assert again.slot == shown.slot and again.image.width() == SIZE + 40
     np.testing.assert_array_equal(pixels(shown.image), before)
+
+
+def test_frames_wait_for_their_tick_and_images_in_use_are_never_painted_into() -> None:
+    """The view shows at tick n the newest frame painted for a tick up to n - 2; frames
+    finished ahead stay until their tick, superseded ones are dropped, and the painter
+    only ever gets an image that is neither shown, nor waiting, nor being painted."""
+    handoff = FrameHandoff()
+    image = QImage(4, 4, QImage.Format.Format_ARGB32_Premultiplied)
+    look = load_look("guide")
+
+    def finish(tick: int) -> Frame:
+        with handoff._lock:
+            slot = handoff._free_slot()
+            assert slot is not None
+            handoff._painting = slot
+        frame = Frame(image, 4, 4, 1.0, QRect(), RigState(), look, 1.0, slot, tick=tick)
+        with handoff._lock:
+            handoff._painting = None
+            handoff._ready.append(frame)
+        return frame
+
+    first, second, third = finish(0), finish(1), finish(2)
+    assert handoff.take(upto=-1) is None  # nothing due yet
+    assert handoff.take(upto=1) is second  # the newest due; the first is dropped
+    handoff.show(second)
+    assert handoff.take(upto=1) is None  # taken once
+    with handoff._lock:
+        # shown (second) and waiting (third) are busy; the dropped first one is free
+        assert handoff._free_slot() == first.slot
+        handoff._painting = handoff._free_slot()
+        assert handoff._free_slot() not in {second.slot, third.slot, first.slot}
+        assert not handoff._can_start()  # one frame painted at a time
+        handoff._painting = None
+    assert len({first.slot, second.slot, third.slot}) == 3 <= SLOTS
+    assert handoff.take(upto=5) is third

@@ -3,11 +3,16 @@
 Every tick (~60 a second) it asks ``state_provider()`` for the rig state (the animation
 engine reads the audio clock there) and hands it to a renderer, which paints it in a
 process of its own (``ProcessFrameRenderer``; on a thread, ``FrameRenderer``, when that
-process cannot run) and says when it is done; the view then shows the image. So the UI
-thread only computes states and blits, and stays free for input while speech work loads
-the CPU. A frame reaches the screen as long after its state was taken as when the
-UI thread painted it itself: the painting time. Before the first frame at a new size the
-view paints directly. The timer and the worker run only while the widget is shown.
+process cannot run). So the UI thread only computes states and blits, and stays free for
+input while speech work loads the CPU.
+
+Frames are painted ahead of the screen: the state taken at tick n is shown at tick
+n + ``AHEAD_TICKS``. A frame usually paints in 5-10 ms, but on a busy two-core machine
+one now and then waits for a core and takes 30 ms; shown as soon as it was done, it
+arrived late and the face stuttered (a 35-50 ms gap). Two ticks ahead, it is ready in
+time. The cost is 32 ms more between a state and the screen, which the lip-sync lead
+(``avatar.lipsync_lead_ms``) covers for the mouth. Before the first frame at a new size
+the view paints directly. The timer and the worker run only while the widget is shown.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ log = logging.getLogger(__name__)
 
 StateProvider = Callable[[], RigState]
 FRAME_MS = 16  # ~60 frames a second
+AHEAD_TICKS = 2  # a frame is painted this many ticks before it is shown
 
 
 class FaceView(QWidget):
@@ -65,7 +71,8 @@ class FaceView(QWidget):
         self._painter_process = painter_process
         self._front: Frame | None = None  # the newest finished frame, being shown
         self._fresh = False  # _front not yet on screen
-        self._wanted = False  # a tick came while the worker was busy
+        self._ticks = 0  # display ticks since shown
+        self._wanted: int | None = None  # a tick whose frame waits for the worker
         self._frame_done.connect(self._show_finished, Qt.ConnectionType.QueuedConnection)
         # the painter covers every pixel: Qt need not clear the background first
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
@@ -103,6 +110,7 @@ class FaceView(QWidget):
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         self.stats.reset()
+        self._ticks, self._wanted = 0, None
         if self._renderer is None:
             self._renderer = self._new_renderer()
         self._timer.start()
@@ -127,34 +135,36 @@ class FaceView(QWidget):
         return FrameRenderer(look, done)
 
     def _tick(self) -> None:
-        if self._renderer is not None and not self._submit(self._renderer):
-            self._wanted = True  # the worker is still painting: ask again when it is done
+        renderer = self._renderer
+        if renderer is None:
+            return
+        tick, self._ticks = self._ticks, self._ticks + 1
+        # the frame painted for this tick comes to the screen (its image then stays
+        # untouched, the one shown before is free again) ...
+        self._present(renderer.take(tick - AHEAD_TICKS))
+        # ... and this tick's state goes to the painter, or waits for it (a newer tick
+        # replaces an older one still waiting)
+        self._wanted = tick
+        self._submit_wanted(renderer)
 
-    def _submit(self, renderer: Renderer) -> bool:
-        if not renderer.idle:
-            return False
+    def _submit_wanted(self, renderer: Renderer) -> None:
+        if self._wanted is None or not renderer.idle:
+            return
         # only the head moves: painting (and sending to the screen) just its rectangle
         # saves a third to a half of every frame's pixels
         size = self.size()
         if self._dirty is None or self._dirty[0] != size:
             self._dirty = (size, self._painter.moving_rect(size.width(), size.height()))
         ratio = self.devicePixelRatioF()
-        return renderer.submit(
-            self._next_state(), size.width(), size.height(), ratio, self._dirty[1]
-        )
+        state = self._next_state()
+        if renderer.submit(state, size.width(), size.height(), ratio, self._dirty[1], self._wanted):
+            self._wanted = None
 
-    def _show_finished(self) -> None:
+    def _present(self, frame: Frame | None) -> None:
         renderer = self._renderer
-        if renderer is None:
-            return
-        if renderer.broken:  # the painter process died: go on with a thread
-            renderer.close()
-            self._painter_process = False
-            self._renderer = renderer = self._new_renderer()
-            self._wanted = True
-        frame = renderer.take()
         if (
-            frame is not None
+            renderer is not None
+            and frame is not None
             and frame.width == self.width()
             and frame.height == self.height()
             and frame.look is self._painter.look  # not one painted before a change of look
@@ -162,9 +172,19 @@ class FaceView(QWidget):
             renderer.show(frame)
             self._front, self._fresh = frame, True
             self.update(frame.rect)
-        if self._wanted:
-            self._wanted = False
-            self._submit(renderer)
+
+    def _show_finished(self) -> None:
+        """A frame is done (or failed): paint the state still waiting, if any."""
+        renderer = self._renderer
+        if renderer is None:
+            return
+        if renderer.broken:  # the painter process died: go on with a thread
+            renderer.close()
+            self._painter_process = False
+            self._renderer = renderer = self._new_renderer()
+            if self._wanted is None:
+                self._wanted = self._ticks
+        self._submit_wanted(renderer)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         frame = self._front

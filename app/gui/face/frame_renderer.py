@@ -10,11 +10,12 @@ QPainter on a QImage is safe outside the GUI thread, but PySide holds the GIL fo
 whole of every QPainter call, so this worker still blocks the UI thread's Python while it
 paints. The view uses it only when the painter process (``render_process``) cannot run.
 
-One frame is in flight at a time: the view hands over a state, is told (``on_done``, on
-the worker's thread) when the frame is finished, takes it and shows it. A tick that finds
-the worker still painting hands nothing new; the view asks again as soon as the frame is
-done, so a slow frame delays the next one instead of queueing them. Two images take
-turns: the one being shown is never painted into.
+One frame is painted at a time: the view hands over a state tagged with the display tick
+it is for, is told (``on_done``, on the worker's thread) when the frame is finished, and
+takes it when that tick comes (``take(upto)``: the newest finished frame due). Frames
+are painted ahead of the screen (see ``FaceView``), so four images rotate: the one shown,
+up to two finished and waiting for their tick, and the one being painted; the shown and
+the waiting ones are never painted into.
 """
 
 from __future__ import annotations
@@ -48,9 +49,10 @@ class Frame:
     state: RigState
     look: Look
     paint_ms: float
-    slot: int  # which of the renderer's two images
+    slot: int  # which of the renderer's images
     # what must outlive ``image``: the shared memory it is a view of (painter process)
     keep: object = None
+    tick: int = 0  # the display tick it was painted for
 
 
 class Renderer(Protocol):
@@ -62,10 +64,10 @@ class Renderer(Protocol):
     def idle(self) -> bool: ...
 
     def submit(
-        self, state: RigState, width: int, height: int, ratio: float, rect: QRect
+        self, state: RigState, width: int, height: int, ratio: float, rect: QRect, tick: int = 0
     ) -> bool: ...
 
-    def take(self) -> Frame | None: ...
+    def take(self, upto: int | None = None) -> Frame | None: ...
 
     def show(self, frame: Frame) -> None: ...
 
@@ -76,13 +78,15 @@ class Renderer(Protocol):
 
 @dataclass(frozen=True)
 class Job:
-    """A frame to paint: the state, the widget's size and ratio, the moving rectangle."""
+    """A frame to paint: the state, the widget's size and ratio, the moving rectangle, and
+    the display tick it is for."""
 
     state: RigState
     width: int
     height: int
     ratio: float
     rect: QRect
+    tick: int = 0
 
     def painted(
         self, image: QImage, look: Look, paint_ms: float, slot: int, keep: object = None
@@ -99,23 +103,33 @@ class Job:
             paint_ms,
             slot,
             keep,
+            self.tick,
         )
 
 
+SLOTS = 4  # images: shown, two finished ahead of the screen, one being painted
+
+
 class FrameHandoff:
-    """What both renderers share: the finished frame waiting for the view, and which of
-    the two images the view shows (the worker never paints into that one)."""
+    """What both renderers share: the finished frames waiting for the view, which image
+    the view shows and which one is being painted (the worker paints only into a free one).
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Condition()
-        self._done: Frame | None = None
-        self._shown = 1
+        self._ready: list[Frame] = []  # finished, not yet taken, oldest first
+        self._shown = -1
+        self._painting: int | None = None  # the image being painted into
 
-    def take(self) -> Frame | None:
-        """The finished frame, once."""
+    def take(self, upto: int | None = None) -> Frame | None:
+        """The newest finished frame for a tick up to ``upto`` (any tick when None), once.
+        Older finished frames are dropped: a newer one supersedes them."""
         with self._lock:
-            frame, self._done = self._done, None
-            return frame
+            due = [f for f in self._ready if upto is None or f.tick <= upto]
+            if not due:
+                return None
+            self._ready = [f for f in self._ready if upto is not None and f.tick > upto]
+            return due[-1]
 
     def show(self, frame: Frame) -> None:
         """The view shows ``frame`` from now on: its image is not painted into (nor, after
@@ -124,9 +138,14 @@ class FrameHandoff:
         with self._lock:
             self._shown = frame.slot
 
-    def _free_slot(self) -> int:
-        """The image the next frame goes into (call holding ``_lock``)."""
-        return 1 - self._shown
+    def _free_slot(self) -> int | None:
+        """The image the next frame can go into, if any (call holding ``_lock``)."""
+        busy = {self._shown, self._painting, *(f.slot for f in self._ready)}
+        return next((slot for slot in range(SLOTS) if slot not in busy), None)
+
+    def _can_start(self) -> bool:
+        """Nothing painting and an image free (call holding ``_lock``)."""
+        return self._painting is None and self._free_slot() is not None
 
 
 class _Buffer:
@@ -157,26 +176,29 @@ class FrameRenderer(FrameHandoff):
         self._on_done = on_done
         self.broken = False  # a thread of this process: nothing to lose
         self._job: Job | None = None
-        self._busy = False
         self._look: Look | None = None  # a look change waiting for the worker
         self._closed = False
         self._failed = False
-        self._buffers = (_Buffer(), _Buffer())
+        self._buffers = tuple(_Buffer() for _ in range(SLOTS))
         self._thread = threading.Thread(target=self._run, name="dhuman-face-render", daemon=True)
         self._thread.start()
 
     @property
     def idle(self) -> bool:
-        """Nothing painting and nothing finished waiting to be taken."""
+        """Ready for a frame: nothing painting and an image free."""
         with self._lock:
-            return not self._busy and self._job is None and self._done is None
+            return not self._closed and self._can_start()
 
-    def submit(self, state: RigState, width: int, height: int, ratio: float, rect: QRect) -> bool:
-        """Paint ``state`` at this size; False (nothing queued) unless :attr:`idle`."""
+    def submit(
+        self, state: RigState, width: int, height: int, ratio: float, rect: QRect, tick: int = 0
+    ) -> bool:
+        """Paint ``state`` at this size for ``tick``; False (nothing queued) unless
+        :attr:`idle`."""
         with self._lock:
-            if self._closed or self._busy or self._job is not None or self._done is not None:
+            if self._closed or not self._can_start():
                 return False
-            self._job = Job(state, width, height, ratio, QRect(rect))
+            self._painting = self._free_slot()
+            self._job = Job(state, width, height, ratio, QRect(rect), tick)
             self._lock.notify()
             return True
 
@@ -201,9 +223,8 @@ class FrameRenderer(FrameHandoff):
                     return
                 job, self._job = self._job, None
                 look, self._look = self._look, None
-                self._busy = True
-                slot = self._free_slot()
-            assert job is not None
+                slot = self._painting
+            assert job is not None and slot is not None
             frame: Frame | None = None
             try:
                 if look is not None:
@@ -218,8 +239,9 @@ class FrameRenderer(FrameHandoff):
                     log.exception("painting a face frame failed; keeping the last frame")
                     self._failed = True
             with self._lock:
-                self._busy = False
-                self._done = frame
+                self._painting = None
+                if frame is not None:
+                    self._ready.append(frame)
             self._on_done()
 
     def _paint(self, job: Job, slot: int) -> Frame:

@@ -30,7 +30,7 @@ from typing import IO
 
 from PySide6.QtCore import QRect
 
-from app.gui.face.frame_renderer import FrameHandoff, Job
+from app.gui.face.frame_renderer import SLOTS, FrameHandoff, Job
 from app.gui.face.render_pipe import SharedImage, receive, send
 from avatar.looks import Look
 from avatar.rig import RigState
@@ -47,9 +47,8 @@ class ProcessFrameRenderer(FrameHandoff):
         super().__init__()
         self._on_done = on_done
         self._look = look
-        self._busy = False
         self._pending: tuple[int, Job, Look] | None = None  # slot, job, look of the frame
-        self._buffers: list[SharedImage | None] = [None, None]
+        self._buffers: list[SharedImage | None] = [None] * SLOTS
         self._names = itertools.count()
         self._folder = Path(tempfile.mkdtemp(prefix="dhuman-face-", dir=_shared_memory_dir()))
         # frame images live in memory (/dev/shm) until removed: by close(), or at exit when
@@ -79,15 +78,18 @@ class ProcessFrameRenderer(FrameHandoff):
 
     @property
     def idle(self) -> bool:
+        """Ready for a frame: nothing painting and an image free."""
         with self._lock:
-            return not self._busy and self._done is None and not self.broken
+            return not self.broken and self._can_start()
 
-    def submit(self, state: RigState, width: int, height: int, ratio: float, rect: QRect) -> bool:
+    def submit(
+        self, state: RigState, width: int, height: int, ratio: float, rect: QRect, tick: int = 0
+    ) -> bool:
         with self._lock:
-            if self.broken or self._busy or self._done is not None:
-                return False
-            self._busy = True
             slot = self._free_slot()
+            if self.broken or self._painting is not None or slot is None:
+                return False
+            self._painting = slot
         width_px, height_px = round(width * ratio), round(height * ratio)
         buffer = self._buffers[slot]
         if buffer is None or not buffer.fits(width_px, height_px, ratio):
@@ -100,7 +102,7 @@ class ProcessFrameRenderer(FrameHandoff):
             )
         clip = buffer.whole
         buffer.whole = True
-        self._pending = (slot, Job(state, width, height, ratio, QRect(rect)), self._look)
+        self._pending = (slot, Job(state, width, height, ratio, QRect(rect), tick), self._look)
         r = (rect.x(), rect.y(), rect.width(), rect.height())
         message = ("paint", slot, str(buffer.path), width_px, height_px, ratio, width, height)
         return self._send((*message, r, clip, state))
@@ -146,13 +148,13 @@ class ProcessFrameRenderer(FrameHandoff):
                 return
             kind, slot, detail = reply
             with self._lock:
-                pending, self._pending, self._busy = self._pending, None, False
+                pending, self._pending, self._painting = self._pending, None, None
                 if kind == "done" and pending is not None and pending[0] == slot:
                     _, job, look = pending
                     buffer = self._buffers[slot]
                     assert buffer is not None
                     # the frame holds the mapping: it stays readable while shown
-                    self._done = job.painted(buffer.image, look, detail, slot, keep=buffer)
+                    self._ready.append(job.painted(buffer.image, look, detail, slot, keep=buffer))
             if kind == "failed" and not self._failure_told:
                 # the view keeps its last frame; say it once, not sixty times a second
                 log.warning("painting a face frame failed: %s", detail)
@@ -163,7 +165,7 @@ class ProcessFrameRenderer(FrameHandoff):
         with self._lock:
             if self.broken:
                 return
-            self.broken, self._busy = True, False
+            self.broken, self._painting = True, None
         log.warning("%s; painting on a thread instead", reason)
         self._on_done()
 
