@@ -4,10 +4,10 @@ PySide keeps the GIL for the whole of every QPainter call, so a face painted on 
 thread still held the GIL for ~12 ms of every 16 ms frame, and the UI thread's Python
 (every slot, every virtual call Qt makes into a Python widget) queued behind it: the
 window stalled 70-80 ms at a time while speech work loaded the CPU. A child process has
-a GIL of its own. The two images the frames alternate between are files in shared
-memory (``/dev/shm`` where there is one), mapped by both processes: the child paints into
-one while the view shows the other, and only a few hundred bytes (the rig state, the
-rectangle) cross the pipe each frame.
+a GIL of its own. The images the frames rotate through are files in shared memory
+(``/dev/shm`` where there is one), mapped by both processes: the child paints into a
+free one while the view shows another and finished ones wait for their tick, and only
+a few hundred bytes (the rig state, the rectangle) cross the pipe each frame.
 
 If the child cannot start or dies, :attr:`broken` turns true and ``on_done`` is called:
 the view then paints on a thread instead (see ``FaceView``).
