@@ -17,6 +17,7 @@ from PySide6.QtGui import QImage
 from pytestqt.qtbot import QtBot
 
 from app.gui.face import FacePainter, FaceView, render_face
+from app.gui.face.face_view import AHEAD_TICKS
 from app.gui.face.frame_renderer import SLOTS, Frame, FrameHandoff, FrameRenderer, Renderer
 from app.gui.face.render_process import ProcessFrameRenderer
 from avatar.looks import load_look
@@ -144,6 +145,10 @@ def test_the_view_paints_in_a_process_and_goes_on_on_a_thread_when_it_dies(
     view.show()
     qtbot.waitExposed(view)
     qtbot.waitUntil(lambda: view.stats.frames >= 10, timeout=20_000)
+    # what is on screen was painted for a tick at least AHEAD_TICKS back (ticks so far:
+    # _ticks), so a paint that waits for a core still comes in time
+    front = view._front
+    assert front is not None and front.tick <= view._ticks - 1 - AHEAD_TICKS
     renderer = view._renderer
     assert isinstance(renderer, ProcessFrameRenderer)
     renderer._child.kill()
