@@ -210,9 +210,8 @@ def test_frames_wait_for_their_tick_and_images_in_use_are_never_painted_into() -
 
     def finish(tick: int) -> Frame:
         with handoff._lock:
-            slot = handoff._free_slot()
+            slot = handoff._claim_slot()
             assert slot is not None
-            handoff._painting = slot
         frame = Frame(image, 4, 4, 1.0, QRect(), RigState(), look, 1.0, slot, tick=tick)
         with handoff._lock:
             handoff._painting = None
@@ -227,9 +226,10 @@ def test_frames_wait_for_their_tick_and_images_in_use_are_never_painted_into() -
     with handoff._lock:
         # shown (second) and waiting (third) are busy; the dropped first one is free
         assert handoff._free_slot() == first.slot
-        handoff._painting = handoff._free_slot()
+        assert handoff._claim_slot() == first.slot
         assert handoff._free_slot() not in {second.slot, third.slot, first.slot}
         assert not handoff._can_start()  # one frame painted at a time
+        assert handoff._claim_slot() is None
         handoff._painting = None
     assert len({first.slot, second.slot, third.slot}) == 3 <= SLOTS
     assert handoff.take(upto=5) is third

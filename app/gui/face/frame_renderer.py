@@ -91,7 +91,7 @@ class Job:
     def painted(
         self, image: QImage, look: Look, paint_ms: float, slot: int, keep: object = None
     ) -> Frame:
-        """This job as a finished frame in ``image`` (one of the two, ``slot``)."""
+        """This job as a finished frame in ``image`` (the renderer's image ``slot``)."""
         return Frame(
             image,
             self.width,
@@ -147,6 +147,14 @@ class FrameHandoff:
         """Nothing painting and an image free (call holding ``_lock``)."""
         return self._painting is None and self._free_slot() is not None
 
+    def _claim_slot(self) -> int | None:
+        """A free image, now marked as being painted; None while a frame is painting or
+        when none is free (call holding ``_lock``)."""
+        if self._painting is not None:
+            return None
+        self._painting = self._free_slot()
+        return self._painting
+
 
 class _Buffer:
     """An image the worker paints into, and what of it is up to date."""
@@ -195,9 +203,8 @@ class FrameRenderer(FrameHandoff):
         """Paint ``state`` at this size for ``tick``; False (nothing queued) unless
         :attr:`idle`."""
         with self._lock:
-            if self._closed or not self._can_start():
+            if self._closed or self._claim_slot() is None:
                 return False
-            self._painting = self._free_slot()
             self._job = Job(state, width, height, ratio, QRect(rect), tick)
             self._lock.notify()
             return True

@@ -86,10 +86,9 @@ class ProcessFrameRenderer(FrameHandoff):
         self, state: RigState, width: int, height: int, ratio: float, rect: QRect, tick: int = 0
     ) -> bool:
         with self._lock:
-            slot = self._free_slot()
-            if self.broken or self._painting is not None or slot is None:
+            slot = None if self.broken else self._claim_slot()
+            if slot is None:
                 return False
-            self._painting = slot
         width_px, height_px = round(width * ratio), round(height * ratio)
         buffer = self._buffers[slot]
         if buffer is None or not buffer.fits(width_px, height_px, ratio):
