@@ -23,6 +23,7 @@ import numpy as np
 
 from app.core.types import FloatArray
 from speech.barge_in import GateParams, GateResult
+from tests.support.pulse import phrase_starts
 
 
 @dataclass
@@ -88,10 +89,9 @@ class ReplayScore:
     p56_latencies: list[float]
     missed: int
     starts: list[float]
-    gate_results: list[tuple[float, GateResult]] = field(default_factory=list)
 
 
-def replay(recording: Recording, params: GateParams, *, keep_results: bool = False) -> ReplayScore:
+def replay(recording: Recording, params: GateParams) -> ReplayScore:
     """The recording through a fresh gate with ``params`` (and the default Silero VAD
     behind it, as the session has): every start, scored like the live bench."""
     from app.core.listening import UtteranceCollector
@@ -104,16 +104,12 @@ def replay(recording: Recording, params: GateParams, *, keep_results: bool = Fal
     gate = EchoGate(
         reference, params=params, probability=SileroProbabilities(), clock=lambda: clock[0]
     )
-    results: list[tuple[float, GateResult]] = []
 
     class RecordedArrivals:
         """The gate, given each frame's recorded arrival instead of the replay's clock."""
 
         def process(self, frame: FloatArray, arrival: float | None = None) -> GateResult:
-            result = gate.process(frame, clock[0])
-            if keep_results:
-                results.append((clock[0], result))
-            return result
+            return gate.process(frame, clock[0])
 
     starts: list[float] = []
     collector = UtteranceCollector(
@@ -132,15 +128,9 @@ def replay(recording: Recording, params: GateParams, *, keep_results: bool = Fal
         clock[0] = float(arrival)
         collector.feed(frame)
     quiet_false = sum(1 for t in starts if t < recording.quiet_end)
-    claimed: set[int] = set()
-    latencies: list[float] = []
-    missed = 0
-    for onset, end, later in recording.trials:
-        hits = [i for i, t in enumerate(starts) if onset - 0.2 <= t <= end + 0.3]
-        if not hits:
-            missed += 1
-            continue
-        claimed.update(hits)
-        latencies.append(starts[hits[0]] - onset - later)
-    trial_false = len(starts) - quiet_false - len(claimed)
-    return ReplayScore(quiet_false, trial_false, latencies, missed, starts, results)
+    spans = [(float(onset), float(end)) for onset, end, _ in recording.trials]
+    delays, claimed = phrase_starts(starts, spans)
+    later = recording.trials[:, 2]
+    latencies = [d - float(x) for d, x in zip(delays, later, strict=True) if d is not None]
+    trial_false = len(starts) - quiet_false - claimed
+    return ReplayScore(quiet_false, trial_false, latencies, delays.count(None), starts)

@@ -433,38 +433,48 @@ def run_barge_in(
             source.stop()
             feed.close()
             sink.close()
-    latencies: list[float] = []
-    p56: list[float] = []
-    claimed: set[int] = set()
-    missed = 0
+    spans: list[tuple[float, float]] = []
+    laters: list[float] = []  # the P.56 onset after the first audible one, per phrase
     for phrase, item in played:
         onset, end = item.onset_time, item.end_time
         assert onset is not None and end is not None
-        later = (p56_onset(phrase) - phrase.onset) / phrase.rate
+        spans.append((onset, end))
+        laters.append((p56_onset(phrase) - phrase.onset) / phrase.rate)
         if tap is not None:
-            tap.trials.append((onset, end, later))
-        hits = [i for i, t in enumerate(starts) if onset - 0.2 <= t <= end + 0.3]
-        if not hits:
-            missed += 1
-            continue
-        claimed.update(hits)
-        latencies.append(starts[hits[0]] - onset)
-        p56.append(starts[hits[0]] - onset - later)
+            tap.trials.append((onset, end, laters[-1]))
+    delays, claimed = phrase_starts(starts, spans)
+    latencies = [d for d in delays if d is not None]
+    p56 = [d - later for d, later in zip(delays, laters, strict=True) if d is not None]
     return BargeInRun(
         voice=voice,
         quiet_s=quiet_s,
         quiet_false=quiet_false,
-        trial_false=len(starts) - quiet_false - len(claimed),
+        trial_false=len(starts) - quiet_false - claimed,
         avatar_minutes=(quiet_s + trials * lead_s) / 60,  # the avatar alone, talking
         utterances=len(heard),
         latencies=latencies,
         p56_latencies=p56,
-        missed=missed,
+        missed=delays.count(None),
         fast_starts=collector.fast_starts,
         unconfirmed=collector.dropped,
         overflows=source.overflows,
         underruns=sink.underruns,
     )
+
+
+def phrase_starts(
+    starts: list[float], spans: list[tuple[float, float]]
+) -> tuple[list[float | None], int]:
+    """Per phrase (onset, end): how long after its onset the first start fell within it
+    (from 0.2 s before the onset to 0.3 s after its end), None when none did; and how many
+    starts fell within some phrase (the rest are false barge-ins)."""
+    delays: list[float | None] = []
+    claimed: set[int] = set()
+    for onset, end in spans:
+        hits = [i for i, t in enumerate(starts) if onset - 0.2 <= t <= end + 0.3]
+        claimed.update(hits)
+        delays.append(starts[hits[0]] - onset if hits else None)
+    return delays, len(claimed)
 
 
 def percentile(values: list[float], q: float) -> float:
