@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
-from scipy.signal import resample_poly
 
 from speech.barge_in import GateParams
 from tests.support.barge_in_replay import BargeInTap, Recording, replay
-from tests.unit.test_echo_gate import OUT, RATE, T0, _speech, needs_silero
+from tests.unit.test_echo_gate import OUT, RATE, T0, _echoed, _speech, needs_silero
 
 
 def _recorded(tmp_path_factory: pytest.TempPathFactory) -> Recording:
@@ -23,14 +21,12 @@ def _recorded(tmp_path_factory: pytest.TempPathFactory) -> Recording:
     for i in range(0, len(avatar), 256):
         dac = T0 + i / OUT
         tap.played(dac - 0.05, avatar[i : i + 256], dac, OUT)
-    echo = resample_poly(avatar, 320, 441).astype(np.float32) * 0.8
-    mic = np.concatenate([np.zeros(560, np.float32), echo])[: len(echo)]
+    mic = _echoed(avatar)
     later = p56_onset(Phrase("clone-test", person, RATE, 0)) / RATE
     for second in (14, 20):
         start = second * RATE
         mic[start : start + len(person)] += person[: len(mic) - start]
         tap.trials.append((T0 + second, T0 + second + len(person) / RATE, later))
-    mic += (1e-4 * np.random.default_rng(7).standard_normal(len(mic))).astype(np.float32)
     for k in range(len(mic) // 512):
         tap.heard(mic[k * 512 : (k + 1) * 512], T0 + (k + 1) * 512 / RATE + 0.02)
     tap.quiet_end = T0 + 12.0

@@ -34,6 +34,14 @@ def _played(signal: np.ndarray, jitter: float = 0.0) -> PlaybackReference:
     return ref
 
 
+def _echoed(avatar: np.ndarray) -> np.ndarray:
+    """What the microphone hears of the avatar: a 35 ms path, gain 0.8, faint noise."""
+    echo = resample_poly(avatar, 320, 441).astype(np.float64) * 0.8
+    mic = np.concatenate([np.zeros(560), echo])[: len(echo)]
+    noise = 1e-4 * np.random.default_rng(7).standard_normal(len(mic))
+    return (mic + noise).astype(np.float32)
+
+
 def _snr(expected: np.ndarray, got: np.ndarray) -> float:
     return float(10 * np.log10(np.mean(expected**2) / np.mean((expected - got) ** 2)))
 
@@ -127,12 +135,10 @@ def test_the_avatars_echo_never_barges_in_and_a_person_does() -> None:
     avatar = _speech("two_cities.wav", OUT)[: OUT * 30]
     person = _speech("clone-test.wav", RATE)
     ref = _played(avatar, jitter=0.001)
-    echo = resample_poly(avatar, 320, 441).astype(np.float32) * 0.8
-    mic = np.concatenate([np.zeros(560, np.float32), echo])[: len(echo)]  # 35 ms path
+    mic = _echoed(avatar)
     onsets = [16 * RATE, 22 * RATE]  # the person talks over the avatar twice
     for onset in onsets:
         mic[onset : onset + len(person)] += person[: len(mic) - onset]
-    mic += (1e-4 * np.random.default_rng(7).standard_normal(len(mic))).astype(np.float32)
     gate = EchoGate(ref, probability=SileroProbabilities())
     barge_ins = []
     heard_early = False  # did any of the avatar's first words reach the VAD?
@@ -184,14 +190,6 @@ def test_the_output_callback_path_imports_nothing_new() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
-
-
-def _echoed(avatar: np.ndarray) -> np.ndarray:
-    """What the microphone hears of the avatar: a 35 ms path, gain 0.8, faint noise."""
-    echo = resample_poly(avatar, 320, 441).astype(np.float64) * 0.8
-    mic = np.concatenate([np.zeros(560), echo])[: len(echo)]
-    noise = 1e-4 * np.random.default_rng(7).standard_normal(len(mic))
-    return (mic + noise).astype(np.float32)
 
 
 def test_before_the_echo_is_found_the_microphone_passes_unchanged() -> None:
