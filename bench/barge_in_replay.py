@@ -8,7 +8,9 @@ and arrival times, the speaker's blocks and DAC times, the phrases' onsets).
 ``replay``: that recording through a fresh echo gate per setting (``--set name=value``
 for any :class:`speech.barge_in.GateParams` field, several ``--set`` per setting, settings
 separated by ``--vs``), printing for each the false barge-ins and the P.56 onset ->
-start latency (p50/p95), so settings are compared on identical input. The live bench
+start latency (p50/p95), so settings are compared on identical input. ``--webrtc``
+adds a peer on the same input: WebRTC's AEC3 (``pip install livekit``) with Silero on its
+output (:mod:`tests.support.webrtc_peer`), and the ratio of the latencies. The live bench
 remains the measure of record: replayed starts are the deciding frames' arrival times,
 a few milliseconds before the live ``on_start``, and a recording is one draw of the
 capture path's timing (session 4: a detector better on a replay was worse live).
@@ -20,6 +22,7 @@ threshold. What no echo handling can beat while Silero confirms a barge-in.
     XDG_RUNTIME_DIR=/tmp/dhuman-xdg-bench . scripts/virtual-devices.sh start
     python bench/barge_in_replay.py record /tmp/barge.npz [--trials 40] [--quiet-s 60]
     python bench/barge_in_replay.py replay /tmp/barge.npz --set confirm_windows=1 --vs
+    python bench/barge_in_replay.py replay /tmp/barge.npz --webrtc
     python bench/barge_in_replay.py floor
 """
 
@@ -34,8 +37,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from speech.barge_in import GateParams
-from tests.support.barge_in_replay import BargeInTap, Recording, replay
+from tests.support.barge_in_replay import BargeInTap, Recording, ReplayScore, replay
 from tests.support.pulse import percentile, pulse_problem, run_barge_in
+from tests.support.webrtc_peer import webrtc_problem
 
 
 def settings(words: list[str]) -> list[GateParams]:
@@ -67,6 +71,9 @@ def main() -> int:
     rec.add_argument("--ser-db", type=float, default=0.0)
     rep = sub.add_parser("replay")
     rep.add_argument("recording", type=Path)
+    rep.add_argument(
+        "--webrtc", action="store_true", help="also WebRTC's AEC3 (pip install livekit)"
+    )
     sub.add_parser("floor")
     args, rest = parser.parse_known_args()
     if args.command == "floor":
@@ -89,26 +96,50 @@ def main() -> int:
         print(f"live: {run.quiet_false} false alone, detected {len(run.p56_latencies)}")
         return 0
     recording = Recording.load(args.recording)
+    runs: list[tuple[str, ReplayScore]] = []
     for params in settings(rest):
         changed = {
             f.name: getattr(params, f.name)
             for f in dataclasses.fields(GateParams)
             if getattr(params, f.name) != f.default
         }
-        score = replay(recording, params)
-        lat = [1000 * x for x in score.p56_latencies]
-        figures = (
-            f"p50 {statistics.median(lat):.0f} ms, p95 {percentile(lat, 95):.0f} ms, "
-            f"max {max(lat):.0f} ms"
-            if lat
-            else "none detected"
-        )
-        print(
-            f"{changed or 'defaults'}: false alone {score.quiet_false}, "
-            f"false in trials {score.trial_false}, detected {len(lat)}/{len(recording.trials)}"
-            f", {figures}"
-        )
+        runs.append((str(changed or "defaults"), replay(recording, params)))
+    if args.webrtc:
+        problem = webrtc_problem()
+        if problem:
+            print(problem)
+            return 2
+        runs.append(("WebRTC AEC3 + Silero", replay(recording, GateParams(), peer=True)))
+    for name, score in runs:
+        print(f"{name}: {describe(score, len(recording.trials))}")
+    if args.webrtc and len(runs) > 1:
+        ours, peer = runs[0][1].p56_latencies, runs[-1][1].p56_latencies
+        if ours and peer:
+            print(
+                f"{runs[0][0]} against AEC3: p50 "
+                f"{statistics.median(ours) / statistics.median(peer):.2f}x, p95 "
+                f"{percentile(ours, 95) / percentile(peer, 95):.2f}x its latency"
+            )
     return 0
+
+
+def describe(score: ReplayScore, trials: int) -> str:
+    lat = [1000 * x for x in score.p56_latencies]
+    figures = (
+        f"p50 {statistics.median(lat):.0f} ms, p95 {percentile(lat, 95):.0f} ms, "
+        f"max {max(lat):.0f} ms"
+        if lat
+        else "none detected"
+    )
+    removed = (
+        f"; echo removed {score.echo_removed_db:.1f} dB"
+        if score.echo_removed_db is not None
+        else ""
+    )
+    return (
+        f"false alone {score.quiet_false}, false in trials {score.trial_false}, "
+        f"detected {len(lat)}/{trials}, {figures}{removed}"
+    )
 
 
 def floor() -> int:

@@ -21,8 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
+from app.core.listening import GateOutput
 from app.core.types import FloatArray
-from speech.barge_in import GateParams, GateResult
+from speech.barge_in import GateParams
 from tests.support.pulse import phrase_starts
 
 
@@ -89,26 +90,36 @@ class ReplayScore:
     p56_latencies: list[float]
     missed: int
     starts: list[float]
+    echo_removed_db: float | None = None  # the peer's echo reduction, avatar alone
 
 
-def replay(recording: Recording, params: GateParams) -> ReplayScore:
+def replay(recording: Recording, params: GateParams, *, peer: bool = False) -> ReplayScore:
     """The recording through a fresh gate with ``params`` (and the default Silero VAD
-    behind it, as the session has): every start, scored like the live bench."""
+    behind it, as the session has): every start, scored like the live bench.
+
+    ``peer``: WebRTC's AEC3 and Silero (:mod:`tests.support.webrtc_peer`) in the gate's
+    place, with the gate's Silero rule from ``params``; ``echo_removed_db`` is then its
+    echo reduction while the avatar talked alone."""
     from app.core.listening import UtteranceCollector
     from speech.barge_in import EchoGate
     from speech.echo_gate import PlaybackReference
     from speech.vad.silero import SileroProbabilities, SileroVoiceActivity
+    from tests.support.webrtc_peer import WebRtcBargeIn
 
     reference = PlaybackReference()
     clock = [0.0]
-    gate = EchoGate(
-        reference, params=params, probability=SileroProbabilities(), clock=lambda: clock[0]
+    gate: EchoGate | WebRtcBargeIn = (
+        WebRtcBargeIn(reference, params)
+        if peer
+        else EchoGate(
+            reference, params=params, probability=SileroProbabilities(), clock=lambda: clock[0]
+        )
     )
 
     class RecordedArrivals:
         """The gate, given each frame's recorded arrival instead of the replay's clock."""
 
-        def process(self, frame: FloatArray, arrival: float | None = None) -> GateResult:
+        def process(self, frame: FloatArray, arrival: float | None = None) -> GateOutput:
             return gate.process(frame, clock[0])
 
     starts: list[float] = []
@@ -126,6 +137,8 @@ def replay(recording: Recording, params: GateParams) -> ReplayScore:
             reference.write(block, dac, rate)
             played += 1
         clock[0] = float(arrival)
+        if isinstance(gate, WebRtcBargeIn):
+            gate.counting = clock[0] < recording.quiet_end
         collector.feed(frame)
     quiet_false = sum(1 for t in starts if t < recording.quiet_end)
     spans = [(float(onset), float(end)) for onset, end, _ in recording.trials]
@@ -133,4 +146,5 @@ def replay(recording: Recording, params: GateParams) -> ReplayScore:
     later = recording.trials[:, 2]
     latencies = [d - float(x) for d, x in zip(delays, later, strict=True) if d is not None]
     trial_false = len(starts) - quiet_false - claimed
-    return ReplayScore(quiet_false, trial_false, latencies, delays.count(None), starts)
+    removed = gate.echo_removed_db if isinstance(gate, WebRtcBargeIn) else None
+    return ReplayScore(quiet_false, trial_false, latencies, delays.count(None), starts, removed)

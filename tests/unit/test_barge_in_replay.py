@@ -52,3 +52,18 @@ def test_a_recording_replays_through_the_gate_and_scores_each_phrase(
     slow = replay(recording, GateParams(confirm_windows=6))
     assert slow.missed == 0
     assert all(s > f for s, f in zip(slow.p56_latencies, score.p56_latencies, strict=True))
+
+
+@needs_silero
+def test_webrtc_aec3_replays_as_a_peer_on_the_same_recording(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    pytest.importorskip("livekit.rtc", reason="WebRTC's AEC3 comes with livekit (dev extra)")
+    recording = _recorded(tmp_path_factory)
+    score = replay(recording, GateParams(), peer=True)
+    # AEC3 really cancels the avatar's voice while it talks alone (the gate's NLMS: ~9 dB)
+    assert score.echo_removed_db is not None and score.echo_removed_db > 15.0
+    assert score.quiet_false == 0
+    # and both people are heard over the echo, each start inside their phrase
+    assert score.missed == 0 and score.trial_false == 0
+    assert replay(recording, GateParams()).echo_removed_db is None  # the gate's own run
