@@ -140,7 +140,7 @@ def _paint_eye(p: QPainter, pal: Palette, look: Look, eye: EyeShape, iris: Sprit
         p.fillPath(opening, white)
         p.save()
         p.setClipPath(opening, Qt.ClipOperation.IntersectClip)
-        iris.draw(p, *eye.iris)
+        iris.draw(p, *eye.iris, clipped=True)
         # the lid and lashes shade the top of the eyeball
         p.strokePath(upper, round_pen(alpha(shadow, 0.35), 0.07))
         p.restore()

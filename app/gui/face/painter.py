@@ -140,6 +140,8 @@ class FacePainter:
             wall = _image(layout.width, layout.height, ratio)
             with _painting(wall) as p:
                 paint_background(p, layout, self._palette)
+            # opaque: blitted every frame as a plain copy, not a blend (~0.4 ms at 800 px)
+            wall = wall.convertToFormat(QImage.Format.Format_RGB32)
             top = float(max(0, int(layout.origin_y + BODY_TOP * layout.scale)))
             body = _image(layout.width, layout.height - top, ratio)
             body.fill(0)
