@@ -9,7 +9,9 @@ speaker) hear it, answer, and the face speaks at ``--size`` pixels. Printed:
 - lip-sync offset on screen: the speaker's output recorded from ``spk.monitor`` and the
   mouth box grabbed from the X screen at ~100 Hz, both stamped with ``time.monotonic()``;
   the lag that best aligns the audio envelope with the mouth opening (positive: the mouth
-  is late), per reply and overall.
+  is late), per reply and overall;
+- the CPU time the host took from this virtual machine during the run (steal): with
+  seconds of it, every figure above is worse for reasons outside the app.
 
 The screen grabs run on the UI thread (an X round trip every 10 ms), so they load what
 they measure: ``--grab off`` leaves them out and prints render and stall figures of the
@@ -105,6 +107,17 @@ def lipsync_offset(recording: Recording, watch: MouthWatch, start: float, end: f
         if score > best:
             best, best_lag = score, float(lag)
     return best_lag
+
+
+def stolen_s() -> float:
+    """CPU time the hypervisor took from this machine so far (Linux ``/proc/stat``); a
+    virtual machine's neighbours slow every figure here, so the bench reports it."""
+    try:
+        with open("/proc/stat") as f:
+            fields = f.readline().split()
+        return int(fields[8]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 class UiThreadClock:
@@ -237,6 +250,7 @@ def main() -> int:
             if watchdog is not None:
                 watchdog.start()
             last[0] = time.monotonic()
+            stolen = stolen_s()
             heartbeat.start()
             if args.grab == "on":
                 grabber.start()
@@ -259,6 +273,7 @@ def main() -> int:
             if watchdog is not None:
                 watchdog.stop()
             summary = link.view.stats.summary()
+            stolen = stolen_s() - stolen
         recording = recorder.recording
     assert recording is not None
     spoken = 0
@@ -282,7 +297,10 @@ def main() -> int:
         if watchdog is not None:
             watchdog.report()
     load = os.getloadavg()[0]
-    print(f"machine: {os.cpu_count()} cores, load average {load:.1f}")
+    print(
+        f"machine: {os.cpu_count()} cores, load average {load:.1f}, "
+        f"{stolen:.1f} s of CPU taken by the host during the run"
+    )
     print(f"turns: {args.turns}, replies with audio: {spoken}")
     print(f"lip-sync lead: {settings.avatar.lipsync_lead_ms} ms")
     print(
