@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -160,6 +161,24 @@ def test_the_view_paints_in_a_process_and_goes_on_on_a_thread_when_it_dies(
     assert view._renderer is None  # nothing paints while hidden
 
 
+def test_a_due_frame_reaches_the_screen_within_its_tick(qtbot: QtBot) -> None:
+    """The blit happens in the tick itself, not queued behind the tick's other work."""
+    view = FaceView(lambda: RigState().with_weights({"jawOpen": 0.4}), load_look("guide"))
+    qtbot.addWidget(view)
+    view.resize(SIZE, SIZE)
+    view.show()
+    qtbot.waitExposed(view)
+    qtbot.waitUntil(lambda: view.stats.frames >= 3, timeout=20_000)
+    view._timer.stop()  # ticks by hand from here
+    shown_in_tick = 0
+    for _ in range(40):
+        qtbot.wait(20)  # the painter finishes what was submitted
+        before = view.stats.frames
+        view._tick()  # no event processing between the tick and the check
+        shown_in_tick += view.stats.frames > before
+    assert shown_in_tick >= 30
+
+
 def test_a_resized_view_gets_frames_at_its_new_size(qtbot: QtBot) -> None:
     view = FaceView(RigState, load_look("professional"))
     qtbot.addWidget(view)
@@ -233,3 +252,22 @@ def test_frames_wait_for_their_tick_and_images_in_use_are_never_painted_into() -
         handoff._painting = None
     assert len({first.slot, second.slot, third.slot}) == 3 <= SLOTS
     assert handoff.take(upto=5) is third
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads Linux /proc")
+def test_the_painter_process_paints_without_qts_helper_threads() -> None:
+    """Qt hands large fills to a pool of helper threads and waits for them; on two
+    shared cores that more than doubled a frame's CPU, so the painter process runs
+    with the pool turned off."""
+    done = threading.Event()
+    renderer = ProcessFrameRenderer(load_look("guide"), done.set)
+    try:
+        size = 800  # big enough that Qt would split the fills
+        whole = QRect(0, 0, size, size)
+        for yaw in (0.0, 9.0, -9.0):
+            paint(renderer, done, RigState(head_yaw=yaw, head_roll=2.0), whole, size=size)
+        tasks = Path(f"/proc/{renderer._child.pid}/task")
+        names = [(task / "comm").read_text().strip() for task in tasks.iterdir()]
+        assert names and not [n for n in names if "pooled" in n.lower()], names
+    finally:
+        renderer.close()
