@@ -249,7 +249,13 @@ class FrameRenderer(FrameHandoff):
                 self._painting = None
                 if frame is not None:
                     self._ready.append(frame)
-            self._on_done()
+                closed = self._closed
+            if closed:  # a closed renderer's view may be gone, its signal with it
+                continue
+            try:
+                self._on_done()
+            except (RuntimeError, TypeError) as exc:  # PySide: the view was deleted
+                log.debug("no view to tell of a frame: %s", exc)
 
     def _paint(self, job: Job, slot: int) -> Frame:
         started = time.perf_counter()

@@ -55,6 +55,7 @@ class ProcessFrameRenderer(FrameHandoff):
         # the view was never hidden (the app quit with the window open)
         self._remove_folder = weakref.finalize(self, shutil.rmtree, self._folder, True)
         self.broken = False
+        self._closing = False
         self._failure_told = False
         env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
         # Qt's raster engine hands every large fill to a thread pool of its own and waits
@@ -123,6 +124,7 @@ class ProcessFrameRenderer(FrameHandoff):
     def close(self, timeout: float = 2.0) -> None:
         with self._lock:
             self.broken = True  # nothing more is submitted
+            self._closing = True
         self._send(("quit",))
         try:
             self._child.wait(timeout)
@@ -165,7 +167,19 @@ class ProcessFrameRenderer(FrameHandoff):
                 # the view keeps its last frame; say it once, not sixty times a second
                 log.warning("painting a face frame failed: %s", detail)
             self._failure_told = kind == "failed"
+            self._tell_done()
+
+    def _tell_done(self) -> None:
+        """``on_done``, unless the renderer is closing: the view that asked may already be
+        gone (its signal deleted with it), and nobody waits for a late frame."""
+        with self._lock:
+            closing = self._closing
+        if closing:
+            return
+        try:
             self._on_done()
+        except (RuntimeError, TypeError) as exc:  # PySide: the view was deleted, not closed
+            log.debug("no view to tell of a frame: %s", exc)
 
     def _fail(self, reason: str) -> None:
         with self._lock:
