@@ -6,9 +6,10 @@ Inputs (``submit_text``, ``feed_audio``, ``interrupt``, ``set_user_affect``,
 ``visitor_arrived``/``visitor_left``) are thread-safe; listeners are called on the session
 thread and must return quickly (the GUI re-posts to Qt).
 
-Safety runs here in code, around the model, for every persona: each utterance is screened
-first (a crisis routes the turn to the scripted protocol and a ``StaffAlert``; the model is
-not asked), and each model sentence is vetted before it is captioned or spoken.
+Safety runs in code, around the model, for every persona: the reply itself is written by
+:class:`app.core.replying.ReplyWriter` (screening, the model and its tools, vetting each
+sentence); the session runs the turn around it (listening, speaking, interruption and
+memory).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import contextlib
 import itertools
 import logging
 import threading
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from functools import partial
 from typing import Any, Literal
 
@@ -28,7 +29,7 @@ from app.core.async_bridge import iterate_in_thread
 from app.core.event_queue import PriorityEventQueue
 from app.core.listening import UtteranceCollector
 from app.core.registry import Roles
-from app.core.roles import NoticeSource
+from app.core.replying import ReplyWriter
 from app.core.timeline import TimelineRecorder
 from app.core.types import Affect, ChatMessage, FloatArray, SpeechChunk, Viseme
 from dialog.knowledge import detect_language
@@ -41,16 +42,14 @@ from dialog.prompting import (
     system_prompt,
     user_content,
 )
-from dialog.reply_stream import ReplyShaper, Shaped
 from dialog.retrieval import Retrieved, Retriever
-from dialog.safety import LlmCrisisCheck, SafetyGuard, Screening
-from dialog.tools import ToolBox, ToolCall, ToolChat, ToolExchange
+from dialog.safety import LlmCrisisCheck, SafetyGuard
+from dialog.tools import ToolBox
 from speech.asr.live import SpeculativeTranscriber
 from speech.heard import Spoken, heard_text
 
 log = logging.getLogger(__name__)
 Listener = Callable[[ev.Event], None]
-MAX_TOOL_ROUNDS = 2  # model -> tools -> model -> tools -> model, then it must answer
 
 
 class Session:
@@ -91,11 +90,10 @@ class Session:
         self.guard = guard
         self.retriever = Retriever.for_persona(persona) if knowledge == "persona" else knowledge
         self.tools = ToolBox(persona)
+        self.replies = ReplyWriter(roles, persona, guard, self.tools, self._emit, self._prompt)
         self._llm_summary = llm_summary
         self._affect: AffectReading | None = None
         self._affect_lock = threading.Lock()
-        self._crisis_active = False
-        self._safety_noticed = False
         self._background: set[asyncio.Task[None]] = set()
         self._listeners: list[Listener] = [self.timelines]
         self._listeners_lock = threading.Lock()
@@ -131,7 +129,6 @@ class Session:
         self._input_rate = input_sample_rate
         self._interrupt_reason = ""
         self._speech_rate = 0  # the sample rate of the voice speaking this turn
-        self._ending = False  # the end_session tool was called this turn
 
     # ------------------------------------------------------------ lifecycle
     def start(self, greet: bool = False) -> None:
@@ -313,7 +310,7 @@ class Session:
             task.cancel()
         self.memory.clear()
         self.set_user_affect(None)
-        self._crisis_active = False
+        self.replies.crisis_active = False
 
     async def _end(self) -> None:
         await self._interrupt("session ended")
@@ -418,9 +415,9 @@ class Session:
         try:
             if scripted is not None:
                 reply.append(scripted)
-                await self._queue_sentences(turn_id, [scripted], sentences, len(spoken))
+                await self.replies.queue_sentences(turn_id, [scripted], sentences, len(spoken))
             else:
-                reply = await self._answer(turn_id, user_text, language, sentences)
+                reply = await self.replies.answer(turn_id, user_text, language, sentences)
             await sentences.put(None)
             await speaker
             await self._wait_heard()
@@ -439,180 +436,6 @@ class Session:
         """The visitor's language for this turn (Hangul -> Korean), if the persona speaks it."""
         detected = detect_language(text, self.language)
         return detected if detected in self.persona.languages else self.language
-
-    async def _answer(
-        self, turn_id: int, user_text: str, language: str, sentences: asyncio.Queue[str | None]
-    ) -> list[str]:
-        """Screen first: a crisis or a medical question never reaches the model."""
-        screening = await self.guard.screen(
-            user_text, language, medical_guard=self.persona.medical_guard
-        )
-        self._safety_notice(turn_id)
-        if screening.injection:
-            detail = f"instruction-like text treated as data: {'; '.join(screening.injection)}"
-            self._emit(ev.SafetyAction(turn_id=turn_id, kind="injection", detail=detail))
-        if screening.route == "model":
-            return await self._think(turn_id, user_text, language, sentences)
-        return await self._scripted_route(turn_id, screening, sentences)
-
-    async def _scripted_route(
-        self, turn_id: int, screening: Screening, sentences: asyncio.Queue[str | None]
-    ) -> list[str]:
-        reply = screening.reply
-        assert reply is not None
-        if screening.route == "crisis":
-            self._crisis_active = True
-            verdict = screening.verdict
-            detail = f"{verdict.source} ({', '.join(verdict.rules) or 'meaning'})"
-            self._emit(ev.SafetyAction(turn_id=turn_id, kind="crisis-protocol", detail=detail))
-            self._emit(
-                ev.StaffAlert(turn_id=turn_id, reason=reply.alert_reason, severity=reply.severity)
-            )
-            if "concerned" in self.persona.expressions:  # a calm, caring face, not a smile
-                self._emit(ev.ExpressionCue(turn_id=turn_id, tag="concerned", intensity=0.6))
-        else:
-            self._emit(
-                ev.SafetyAction(turn_id=turn_id, kind="medical-referral", detail=reply.alert_reason)
-            )
-        found = _sentences_of(reply.text)
-        await self._queue_sentences(turn_id, found, sentences, 0)
-        return [reply.text]
-
-    def _safety_notice(self, turn_id: int) -> None:
-        problem = self.guard.problem
-        if problem and not self._safety_noticed:
-            self._safety_noticed = True
-            self._emit(ev.Notice(role="safety", turn_id=turn_id, message=problem))
-
-    async def _think(
-        self, turn_id: int, user_text: str, language: str, sentences: asyncio.Queue[str | None]
-    ) -> list[str]:
-        """Stream the reply (and its tool calls); hand each vetted sentence to the speaker."""
-        medical = self.persona.medical_guard
-        shaper = ReplyShaper(
-            self.persona.expressions,
-            lambda text: self.guard.vet(text, language, medical_guard=medical),
-            self.guard.watch,
-        )
-        said: list[str] = []
-        chat = self.roles.chat
-        count = 0
-        self._ending = False
-        try:
-            if chat is None:
-                raise RuntimeError("No language model is configured (see `dhuman doctor`).")
-            tool_chat = chat if self.tools and isinstance(chat, ToolChat) else None
-            messages = await self._prompt(user_text, language, tool_chat is not None)
-            exchanges: list[ToolExchange] = []
-            for round_ in range(MAX_TOOL_ROUNDS + 1):
-                calls: list[ToolCall] = []
-                text_before = len(said)
-                stream: AsyncIterator[str | ToolCall] = (
-                    tool_chat.stream_with_tools(messages, self.tools.schemas(), exchanges)
-                    if tool_chat is not None
-                    else _text_only(chat.stream(messages))
-                )
-                async for item in stream:
-                    if isinstance(item, ToolCall):
-                        calls.append(item)
-                    elif item:
-                        shaped = shaper.feed(item)
-                        count = await self._deliver(turn_id, shaped, sentences, count, said)
-                if not calls:
-                    break
-                if round_ == MAX_TOOL_ROUNDS:
-                    log.warning("the model kept calling tools; %d calls ignored", len(calls))
-                    break
-                results, go_on = self._run_tools(turn_id, calls, language)
-                round_text = " ".join(said[text_before:])
-                exchanges.append(ToolExchange(round_text, tuple(calls), tuple(results)))
-                if not go_on:
-                    break
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            self._chat_notices(turn_id)
-            # the session goes on: say so, speak a short fallback line, keep listening
-            log.warning("chat failed: %s", exc)
-            self._emit(ev.Notice(role="chat", turn_id=turn_id, message=str(exc)))
-            shaper.flush()
-            if said:
-                return said  # half a reply was spoken; do not add a fallback on top
-            fallback = self.persona.fallback.get(language)
-            await self._queue_sentences(turn_id, [fallback], sentences, count)
-            return []
-        self._chat_notices(turn_id)
-        count = await self._deliver(turn_id, shaper.flush(), sentences, count, said)
-        if self._ending and not said:
-            farewell = self.persona.farewell.get(language)
-            await self._queue_sentences(turn_id, [farewell], sentences, count)
-            said.append(farewell)
-        self._ending = False
-        return said
-
-    def _run_tools(
-        self, turn_id: int, calls: list[ToolCall], language: str
-    ) -> tuple[list[str], bool]:
-        """Execute the calls; returns their results and whether the model should go on."""
-        results: list[str] = []
-        go_on = False
-        for call in calls:
-            outcome = self.tools.execute(call, turn_id, language)
-            if not outcome.ok:
-                self._emit(
-                    ev.Notice(
-                        role="tools",
-                        turn_id=turn_id,
-                        message=f"The model called a tool wrongly: {outcome.result}",
-                        severity="info",
-                    )
-                )
-            for event in outcome.events:
-                self._emit(event)
-            self._ending = self._ending or outcome.ends_session
-            go_on = go_on or outcome.continue_reply
-            results.append(outcome.result)
-        return results, go_on
-
-    async def _deliver(
-        self,
-        turn_id: int,
-        shaped: Shaped,
-        sentences: asyncio.Queue[str | None],
-        count: int,
-        said: list[str],
-    ) -> int:
-        for chunk in shaped.chunks:
-            if chunk:
-                self._emit(ev.ReplyChunk(turn_id=turn_id, text=chunk))
-        for cue, index in shaped.cues:
-            self._emit(
-                ev.ExpressionCue(
-                    turn_id=turn_id, tag=cue.tag, intensity=cue.intensity, sentence_index=index
-                )
-            )
-        for vetted in shaped.guarded:
-            self._emit(
-                ev.SafetyAction(turn_id=turn_id, kind="output-guard", detail=str(vetted.reason))
-            )
-        said.extend(v.text for v in shaped.sentences)
-        return await self._queue_sentences(
-            turn_id, [v.text for v in shaped.sentences], sentences, count
-        )
-
-    def _chat_notices(self, turn_id: int) -> None:
-        if isinstance(self.roles.chat, NoticeSource):
-            for message in self.roles.chat.pop_notices():
-                self._emit(ev.Notice(role="chat", turn_id=turn_id, message=message))
-
-    async def _queue_sentences(
-        self, turn_id: int, found: list[str], sentences: asyncio.Queue[str | None], count: int
-    ) -> int:
-        for text in found:
-            self._emit(ev.ReplySentence(turn_id=turn_id, text=text, index=count))
-            await sentences.put(text)
-            count += 1
-        return count
 
     async def _speak(
         self,
@@ -718,7 +541,9 @@ class Session:
             affect=affect_phrase(reading, self.persona.affect.min_confidence),
             summary=self.memory.summary,
             crisis_note=(
-                self.guard.protocol.follow_up_instruction(language) if self._crisis_active else None
+                self.guard.protocol.follow_up_instruction(language)
+                if self.replies.crisis_active
+                else None
             ),
             tools=self.tools.names if tools else (),
         )
@@ -758,14 +583,3 @@ class Session:
             log.info("summary by the model failed: %s", exc)
             return
         self.memory.set_summary("".join(pieces), generation)
-
-
-async def _text_only(stream: AsyncIterator[str]) -> AsyncIterator[str | ToolCall]:
-    async for piece in stream:
-        yield piece
-
-
-def _sentences_of(text: str) -> list[str]:
-    from speech.sentences import split_sentences
-
-    return split_sentences(text) or [text]
