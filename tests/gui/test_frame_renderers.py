@@ -137,15 +137,21 @@ def test_a_dead_painter_process_breaks_the_renderer_and_says_so(
         renderer.close()
 
 
-def test_the_view_paints_in_a_process_and_goes_on_on_a_thread_when_it_dies(
-    qtbot: QtBot,
-) -> None:
+def talking_view(qtbot: QtBot, frames: int) -> FaceView:
+    """A shown face view, mouth open, once it has shown ``frames`` frames."""
     view = FaceView(lambda: RigState().with_weights({"jawOpen": 0.4}), load_look("guide"))
     qtbot.addWidget(view)
     view.resize(SIZE, SIZE)
     view.show()
     qtbot.waitExposed(view)
-    qtbot.waitUntil(lambda: view.stats.frames >= 10, timeout=20_000)
+    qtbot.waitUntil(lambda: view.stats.frames >= frames, timeout=20_000)
+    return view
+
+
+def test_the_view_paints_in_a_process_and_goes_on_on_a_thread_when_it_dies(
+    qtbot: QtBot,
+) -> None:
+    view = talking_view(qtbot, frames=10)
     # what is on screen was painted for a tick at least AHEAD_TICKS back (ticks so far:
     # _ticks), so a paint that waits for a core still comes in time
     front = view._front
@@ -163,12 +169,7 @@ def test_the_view_paints_in_a_process_and_goes_on_on_a_thread_when_it_dies(
 
 def test_a_due_frame_reaches_the_screen_within_its_tick(qtbot: QtBot) -> None:
     """The blit happens in the tick itself, not queued behind the tick's other work."""
-    view = FaceView(lambda: RigState().with_weights({"jawOpen": 0.4}), load_look("guide"))
-    qtbot.addWidget(view)
-    view.resize(SIZE, SIZE)
-    view.show()
-    qtbot.waitExposed(view)
-    qtbot.waitUntil(lambda: view.stats.frames >= 3, timeout=20_000)
+    view = talking_view(qtbot, frames=3)
     view._timer.stop()  # ticks by hand from here
     shown_in_tick = 0
     for _ in range(40):
