@@ -128,9 +128,10 @@ class AvatarSettings(Section):
     renderer: str = "painter"
     look: str = "guide"
     # the mouth is drawn this far ahead on the audio clock, for the time a frame takes to
-    # reach the screen (painted two ticks ahead, ~32 ms) and the mouth's own easing;
-    # bench/gui_pipeline.py measured +20/+25 ms late with 30 and +0/+5 ms with 50
-    lipsync_lead_ms: int = Field(50, ge=-200, le=200)
+    # reach the screen (painted three ticks ahead, ~48 ms) and the mouth's own easing;
+    # bench/gui_pipeline.py: two ticks ahead, +20/+25 ms late with 30 and +0/+5 ms with
+    # 50; three ticks ahead with 66, +5, +5, +0 / +5, -10, -5 ms
+    lipsync_lead_ms: int = Field(66, ge=-200, le=200)
 
 
 class ModelSettings(Section):

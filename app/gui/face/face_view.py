@@ -8,10 +8,12 @@ input while speech work loads the CPU.
 
 Frames are painted ahead of the screen: the state taken at tick n is shown at tick
 n + ``AHEAD_TICKS``. A frame usually paints in 5-10 ms, but on a busy two-core machine
-one now and then waits for a core and takes 30 ms; shown as soon as it was done, it
-arrived late and the face stuttered (a 35-50 ms gap). Two ticks ahead, it is ready in
-time. The cost is 32 ms more between a state and the screen, which the lip-sync lead
-(``avatar.lipsync_lead_ms``) covers for the mouth. Before the first frame at a new size
+one now and then waits for a core and takes 30-40 ms; shown as soon as it was done, it
+arrived late and the face stuttered (a 35-50 ms gap). Three ticks ahead, it is ready in
+time (two ticks ahead: worst frame interval 24.5-31.8 ms in 8 runs of 10, 41 and 44 ms
+in two; three: 23.1-25.3 ms in 9 of 10, 36.9 ms in one). The cost is 48 ms between a
+state and the screen, which the lip-sync lead (``avatar.lipsync_lead_ms``) covers for the
+mouth. Before the first frame at a new size
 the view paints directly. The timer and the worker run only while the widget is shown.
 """
 
@@ -36,7 +38,7 @@ log = logging.getLogger(__name__)
 
 StateProvider = Callable[[], RigState]
 FRAME_MS = 16  # ~60 frames a second
-AHEAD_TICKS = 2  # a frame is painted this many ticks before it is shown
+AHEAD_TICKS = 3  # a frame is painted this many ticks before it is shown
 
 
 class FaceView(QWidget):
