@@ -84,7 +84,7 @@ class WebRtcBargeIn:
         while len(self._pending) >= TEN_MS:
             mic, self._pending = self._pending[:TEN_MS], self._pending[TEN_MS:]
             far = self.reference.read(t, TEN_MS, RATE) if self.reference.rate else None
-            self._apm.process_reverse_stream(_frame(far if far is not None else mic * 0))
+            self._apm.process_reverse_stream(_frame(far if far is not None else np.zeros_like(mic)))
             near = _frame(mic)
             self._apm.process_stream(near)  # cancels in place
             out = np.frombuffer(bytes(near.data), dtype=np.int16).astype(np.float32) / 32767.0

@@ -13,8 +13,8 @@ arrived late and the face stuttered (a 35-50 ms gap). Three ticks ahead, it is r
 time (two ticks ahead: worst frame interval 24.5-31.8 ms in 8 runs of 10, 41 and 44 ms
 in two; three: 23.1-25.3 ms in 9 of 10, 36.9 ms in one). The cost is 48 ms between a
 state and the screen, which the lip-sync lead (``avatar.lipsync_lead_ms``) covers for the
-mouth. Before the first frame at a new size
-the view paints directly. The timer and the worker run only while the widget is shown.
+mouth. Before the first frame at a new size the view paints directly. The timer and the
+worker run only while the widget is shown.
 """
 
 from __future__ import annotations

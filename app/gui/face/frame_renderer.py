@@ -115,11 +115,13 @@ class FrameHandoff:
     the view shows and which one is being painted (the worker paints only into a free one).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, on_done: Callable[[], None] = lambda: None) -> None:
+        self._on_done = on_done
         self._lock = threading.Condition()
         self._ready: list[Frame] = []  # finished, not yet taken, oldest first
         self._shown = -1
         self._painting: int | None = None  # the image being painted into
+        self._closed = False  # close() was called: nothing more is painted or told
 
     def take(self, upto: int | None = None) -> Frame | None:
         """The newest finished frame for a tick up to ``upto`` (any tick when None), once.
@@ -155,6 +157,17 @@ class FrameHandoff:
         self._painting = self._free_slot()
         return self._painting
 
+    def _tell_view(self) -> None:
+        """``on_done`` (a worker's thread), unless the renderer is closed: the view that
+        closed it may already be gone, its signal with it, and waits for nothing."""
+        with self._lock:
+            if self._closed:
+                return
+        try:
+            self._on_done()
+        except (RuntimeError, TypeError) as exc:  # PySide: the view was deleted, not closed
+            log.debug("no view to tell of a frame: %s", exc)
+
 
 class _Buffer:
     """An image the worker paints into, and what of it is up to date."""
@@ -179,13 +192,11 @@ class FrameRenderer(FrameHandoff):
     def __init__(self, look: Look, on_done: Callable[[], None] = lambda: None) -> None:
         """``on_done`` runs on the worker after each frame (or failed frame): keep it short,
         e.g. emit a queued signal."""
-        super().__init__()
+        super().__init__(on_done)
         self._painter = FacePainter(look)
-        self._on_done = on_done
         self.broken = False  # a thread of this process: nothing to lose
         self._job: Job | None = None
         self._look: Look | None = None  # a look change waiting for the worker
-        self._closed = False
         self._failed = False
         self._buffers = tuple(_Buffer() for _ in range(SLOTS))
         self._thread = threading.Thread(target=self._run, name="dhuman-face-render", daemon=True)
@@ -249,13 +260,7 @@ class FrameRenderer(FrameHandoff):
                 self._painting = None
                 if frame is not None:
                     self._ready.append(frame)
-                closed = self._closed
-            if closed:  # a closed renderer's view may be gone, its signal with it
-                continue
-            try:
-                self._on_done()
-            except (RuntimeError, TypeError) as exc:  # PySide: the view was deleted
-                log.debug("no view to tell of a frame: %s", exc)
+            self._tell_view()
 
     def _paint(self, job: Job, slot: int) -> Frame:
         started = time.perf_counter()

@@ -44,8 +44,7 @@ class ProcessFrameRenderer(FrameHandoff):
     """Call from the UI thread only; ``on_done`` runs on a reader thread."""
 
     def __init__(self, look: Look, on_done: Callable[[], None] = lambda: None) -> None:
-        super().__init__()
-        self._on_done = on_done
+        super().__init__(on_done)
         self._look = look
         self._pending: tuple[int, Job, Look] | None = None  # slot, job, look of the frame
         self._buffers: list[SharedImage | None] = [None] * SLOTS
@@ -55,7 +54,6 @@ class ProcessFrameRenderer(FrameHandoff):
         # the view was never hidden (the app quit with the window open)
         self._remove_folder = weakref.finalize(self, shutil.rmtree, self._folder, True)
         self.broken = False
-        self._closing = False
         self._failure_told = False
         env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
         # Qt's raster engine hands every large fill to a thread pool of its own and waits
@@ -124,7 +122,7 @@ class ProcessFrameRenderer(FrameHandoff):
     def close(self, timeout: float = 2.0) -> None:
         with self._lock:
             self.broken = True  # nothing more is submitted
-            self._closing = True
+            self._closed = True
         self._send(("quit",))
         try:
             self._child.wait(timeout)
@@ -167,19 +165,7 @@ class ProcessFrameRenderer(FrameHandoff):
                 # the view keeps its last frame; say it once, not sixty times a second
                 log.warning("painting a face frame failed: %s", detail)
             self._failure_told = kind == "failed"
-            self._tell_done()
-
-    def _tell_done(self) -> None:
-        """``on_done``, unless the renderer is closing: the view that asked may already be
-        gone (its signal deleted with it), and nobody waits for a late frame."""
-        with self._lock:
-            closing = self._closing
-        if closing:
-            return
-        try:
-            self._on_done()
-        except (RuntimeError, TypeError) as exc:  # PySide: the view was deleted, not closed
-            log.debug("no view to tell of a frame: %s", exc)
+            self._tell_view()
 
     def _fail(self, reason: str) -> None:
         with self._lock:
@@ -187,7 +173,7 @@ class ProcessFrameRenderer(FrameHandoff):
                 return
             self.broken, self._painting = True, None
         log.warning("%s; painting on a thread instead", reason)
-        self._on_done()
+        self._tell_view()
 
 
 def _shared_memory_dir() -> str | None:
