@@ -9,6 +9,11 @@ English must come back word for word (a fuzzy match of at least 0.8); Korean esp
 formant speech, and its character error rate is printed (``pytest -s``) and only bounded
 loosely: it is a fallback voice, and the figure is reported, not hidden.
 
+A take whose playback was broken up (the host starved the audio thread, so the speech came
+out with gaps: its sound spans longer than the speech) measures the machine, not the voice:
+such a take that misses the bar is spoken again, up to three takes. A clean take is final,
+pass or fail, and a failure lists every take with its stretch and underruns.
+
 Needs the virtual devices (``. scripts/virtual-devices.sh start`` in the same shell, before
 this process imports sounddevice), ``parecord`` and the Whisper base carrier; Kokoro tests
 skip unless ``kokoro-onnx`` and its carriers are installed.
@@ -21,7 +26,8 @@ import re
 import shutil
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -157,9 +163,67 @@ def speak_and_hear(chunks: list[SpeechChunk], sink: Any, folder: Path) -> np.nda
     return recorder.samples()
 
 
-def playback_notes(sink: Any) -> str:
-    """The sink's underrun and held-block counts, for a failure message."""
-    return f"underruns {sink.underruns}, held blocks {sink.held_blocks}"
+@dataclass(frozen=True)
+class Take:
+    """One playback of an utterance, as Whisper heard it."""
+
+    heard: str
+    score: float
+    stretch_s: float  # how much longer the sound lasted than the speech: gaps in playback
+    underruns: int
+    level: str
+
+    def __str__(self) -> str:
+        return (
+            f"{self.heard!r} (score {self.score:.2f}; stretched {self.stretch_s:+.2f} s, "
+            f"underruns {self.underruns}; level: {self.level})"
+        )
+
+
+TAKES = 3
+BROKEN_UP_S = 0.15  # more stretch than this: playback had gaps
+
+
+def stretch(recording: np.ndarray, chunks: list[SpeechChunk]) -> float:
+    """Seconds from the recording's first sound to its last, less the speech's length."""
+    loud = np.flatnonzero(np.abs(recording) > 1e-3)
+    span = (loud[-1] - loud[0]) / RATE if len(loud) else 0.0
+    return float(span - sum(c.seconds for c in chunks))
+
+
+def hear_takes(
+    chunks: list[SpeechChunk],
+    sink: Any,
+    whisper: Any,
+    language: str,
+    folder: Path,
+    score: Callable[[str], float],
+    good: Callable[[float], bool],
+) -> list[Take]:
+    """Speaks ``chunks`` and transcribes the recording, again while a take misses ``good``
+    *and* its playback was broken up; the last take is the verdict."""
+    takes: list[Take] = []
+    for number in range(TAKES):
+        underruns = sink.underruns
+        take_folder = folder / f"take{number}"
+        take_folder.mkdir()
+        recording = speak_and_hear(chunks, sink, take_folder)
+        heard = transcribe(whisper, recording, language)
+        take = Take(
+            heard,
+            score(heard),
+            stretch(recording, chunks),
+            sink.underruns - underruns,
+            loudness(recording),
+        )
+        takes.append(take)
+        if good(take.score) or take.stretch_s <= BROKEN_UP_S:
+            break
+    return takes
+
+
+def takes_report(takes: list[Take]) -> str:
+    return "; ".join(f"take {n + 1}: {t}" for n, t in enumerate(takes))
 
 
 def loudness(audio: np.ndarray) -> str:
@@ -178,6 +242,19 @@ def transcribe(whisper: Any, audio: np.ndarray, language: str) -> str:
 
 def words_of(text: str) -> list[str]:
     return re.findall(r"[a-z']+", text.lower())
+
+
+def english_match(heard: str) -> float:
+    said = words_of(normalize(ENGLISH, "en"))
+    return difflib.SequenceMatcher(None, words_of(heard), said).ratio()
+
+
+def english_good(match: float) -> bool:
+    return match >= 0.8  # word for word, give or take a word
+
+
+def korean_good(error: float) -> bool:
+    return error < 0.9  # formant Korean: poor but not noise
 
 
 def cer(heard: str, said: str) -> float:
@@ -209,12 +286,9 @@ def test_espeak_english_is_heard_word_for_word(sink: Any, whisper: Any, tmp_path
 
     chunks = list(EspeakSynthesizer("en").synthesize(ENGLISH, "en"))
     assert_timelines_cover(chunks)
-    recording = speak_and_hear(chunks, sink, tmp_path)
-    heard = transcribe(whisper, recording, "en")
-    said = normalize(ENGLISH, "en")
-    ratio = difflib.SequenceMatcher(None, words_of(heard), words_of(said)).ratio()
-    print(f"\nespeak en heard: {heard!r} (word match {ratio:.2f})")  # noqa: T201
-    assert ratio >= 0.8, f"{heard!r}; {playback_notes(sink)}; level: {loudness(recording)}"
+    takes = hear_takes(chunks, sink, whisper, "en", tmp_path, english_match, english_good)
+    print(f"\nespeak en heard: {takes_report(takes)}")  # noqa: T201
+    assert english_good(takes[-1].score), takes_report(takes)
 
 
 @pytest.mark.audio
@@ -228,14 +302,13 @@ def test_espeak_korean_is_heard_and_its_cer_reported(
     synthesizer.set_speed(0.8)  # slower speech is clearer, as for elderly visitors
     chunks = list(synthesizer.synthesize(KOREAN, "ko"))
     assert_timelines_cover(chunks)
-    recording = speak_and_hear(chunks, sink, tmp_path)
-    heard = transcribe(whisper, recording, "ko")
-    error = cer(heard, normalize(KOREAN, "ko"))
-    print(f"\nespeak ko heard: {heard!r} (CER {error:.2f})")  # noqa: T201
-    assert re.search(r"[\uac00-\ud7a3]", heard), (
-        f"{heard!r}; {playback_notes(sink)}; level: {loudness(recording)}"
+    said = normalize(KOREAN, "ko")
+    takes = hear_takes(
+        chunks, sink, whisper, "ko", tmp_path, lambda heard: cer(heard, said), korean_good
     )
-    assert error < 0.9  # formant Korean: poor but not noise
+    print(f"\nespeak ko heard (score = CER): {takes_report(takes)}")  # noqa: T201
+    assert re.search(r"[\uac00-\ud7a3]", takes[-1].heard), takes_report(takes)
+    assert korean_good(takes[-1].score), takes_report(takes)
 
 
 # ------------------------------------------------------------------ Kokoro
@@ -269,10 +342,6 @@ def test_kokoro_english_is_heard_word_for_word(
     kokoro: Any, sink: Any, whisper: Any, tmp_path: Path
 ) -> None:
     chunks = list(kokoro.synthesize(ENGLISH, "en"))
-    recording = speak_and_hear(chunks, sink, tmp_path)
-    heard = transcribe(whisper, recording, "en")
-    ratio = difflib.SequenceMatcher(
-        None, words_of(heard), words_of(normalize(ENGLISH, "en"))
-    ).ratio()
-    print(f"\nkokoro heard: {heard!r} (word match {ratio:.2f})")  # noqa: T201
-    assert ratio >= 0.8, f"{heard!r}; {playback_notes(sink)}; level: {loudness(recording)}"
+    takes = hear_takes(chunks, sink, whisper, "en", tmp_path, english_match, english_good)
+    print(f"\nkokoro heard: {takes_report(takes)}")  # noqa: T201
+    assert english_good(takes[-1].score), takes_report(takes)
