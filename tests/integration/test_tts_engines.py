@@ -6,8 +6,9 @@ time otherwise) and transcribed with faster-whisper base. Other programs may pla
 same sink meanwhile, so the check is on the words heard, never on exact silence.
 
 English must come back word for word (a fuzzy match of at least 0.8); Korean espeak-ng is
-formant speech, and its character error rate is printed (``pytest -s``) and only bounded
-loosely: it is a fallback voice, and the figure is reported, not hidden.
+formant speech, and its character error rate (the median of three plays) is printed
+(``pytest -s``) and only bounded loosely: it is a fallback voice, and the figure is
+reported, not hidden.
 
 A take whose playback was broken up (the host starved the audio thread, so the speech came
 out with gaps: its sound spans longer than the speech) measures the machine, not the voice:
@@ -191,6 +192,28 @@ def stretch(recording: np.ndarray, chunks: list[SpeechChunk]) -> float:
     return float(span - sum(c.seconds for c in chunks))
 
 
+def hear_once(
+    chunks: list[SpeechChunk],
+    sink: Any,
+    whisper: Any,
+    language: str,
+    folder: Path,
+    score: Callable[[str], float],
+) -> Take:
+    """Speaks ``chunks`` through the sink and scores what Whisper hears of the recording."""
+    underruns = sink.underruns
+    folder.mkdir()
+    recording = speak_and_hear(chunks, sink, folder)
+    heard = transcribe(whisper, recording, language)
+    return Take(
+        heard,
+        score(heard),
+        stretch(recording, chunks),
+        sink.underruns - underruns,
+        loudness(recording),
+    )
+
+
 def hear_takes(
     chunks: list[SpeechChunk],
     sink: Any,
@@ -200,22 +223,11 @@ def hear_takes(
     score: Callable[[str], float],
     good: Callable[[float], bool],
 ) -> list[Take]:
-    """Speaks ``chunks`` and transcribes the recording, again while a take misses ``good``
-    *and* its playback was broken up; the last take is the verdict."""
+    """Speaks and scores again while a take misses ``good`` *and* its playback was broken
+    up; the last take is the verdict."""
     takes: list[Take] = []
     for number in range(TAKES):
-        underruns = sink.underruns
-        take_folder = folder / f"take{number}"
-        take_folder.mkdir()
-        recording = speak_and_hear(chunks, sink, take_folder)
-        heard = transcribe(whisper, recording, language)
-        take = Take(
-            heard,
-            score(heard),
-            stretch(recording, chunks),
-            sink.underruns - underruns,
-            loudness(recording),
-        )
+        take = hear_once(chunks, sink, whisper, language, folder / f"take{number}", score)
         takes.append(take)
         if good(take.score) or take.stretch_s <= BROKEN_UP_S:
             break
@@ -303,12 +315,17 @@ def test_espeak_korean_is_heard_and_its_cer_reported(
     chunks = list(synthesizer.synthesize(KOREAN, "ko"))
     assert_timelines_cover(chunks)
     said = normalize(KOREAN, "ko")
-    takes = hear_takes(
-        chunks, sink, whisper, "ko", tmp_path, lambda heard: cer(heard, said), korean_good
-    )
+    # Whisper's reading of formant Korean varies from play to play (CER 0.20-0.87 over six
+    # clean plays of the same samples), so the voice is scored by the median of three
+    takes = [
+        hear_once(chunks, sink, whisper, "ko", tmp_path / f"take{n}", lambda h: cer(h, said))
+        for n in range(3)
+    ]
+    takes.sort(key=lambda take: take.score)
+    median = takes[1]
     print(f"\nespeak ko heard (score = CER): {takes_report(takes)}")  # noqa: T201
-    assert re.search(r"[\uac00-\ud7a3]", takes[-1].heard), takes_report(takes)
-    assert korean_good(takes[-1].score), takes_report(takes)
+    assert re.search(r"[\uac00-\ud7a3]", median.heard), takes_report(takes)
+    assert korean_good(median.score), takes_report(takes)
 
 
 # ------------------------------------------------------------------ Kokoro
