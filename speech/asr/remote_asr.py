@@ -22,6 +22,7 @@ from app.config.settings import Settings
 from app.core.registry import RoleUnavailable
 from app.core.types import FloatArray, Transcript
 from speech.asr.audio import WHISPER_RATE, resample, to_mono_float32
+from speech.server_errors import ServerHints, explain
 
 
 class RemoteAsrError(RuntimeError):
@@ -103,37 +104,18 @@ class RemoteTranscriber:
         self._client.close()
 
     def _explain(self, exc: Exception) -> RemoteAsrError:
-        o, url = self._openai, self.base_url
-        if isinstance(exc, o.APITimeoutError):
-            return RemoteAsrError(
-                f"The speech server at {url} did not answer within {self.timeout_s:g} s; "
-                "it may be overloaded, or the timeout too short for its model"
-            )
-        if isinstance(exc, o.APIConnectionError):
-            return RemoteAsrError(
-                f"Cannot reach the speech server at {url}: check that it is running and "
-                "the address is right"
-            )
-        if isinstance(exc, o.AuthenticationError | o.PermissionDeniedError):
-            return RemoteAsrError(
-                f"The speech server at {url} refused the API key: set it in the "
-                "environment variable named by llm.api_key_env"
-            )
-        if isinstance(exc, o.NotFoundError):
-            return RemoteAsrError(
-                f"The speech server at {url} has no model {self.model!r} or no "
-                "/audio/transcriptions endpoint: check asr.model and the address"
-            )
-        if isinstance(exc, o.APIStatusError):
-            return RemoteAsrError(
-                f"The speech server at {url} answered HTTP {exc.status_code}: "
-                f"{_clip(str(exc.message))}"
-            )
-        return RemoteAsrError(f"Transcription at {url} failed: {_clip(str(exc))}")
+        return RemoteAsrError(
+            explain(exc, self._openai, self.base_url, self.model, self.timeout_s, _HINTS)
+        )
 
 
-def _clip(text: str, limit: int = 200) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+_HINTS = ServerHints(
+    endpoint="/audio/transcriptions",
+    slow="it may be overloaded, or the timeout too short for its model",
+    unreachable="check that it is running and the address is right",
+    key="set it in the environment variable named by llm.api_key_env",
+    model="check asr.model and the address",
+)
 
 
 def build(settings: Settings) -> RemoteTranscriber:

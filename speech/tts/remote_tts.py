@@ -31,6 +31,7 @@ from app.core.registry import RoleUnavailable
 from app.core.types import SpeechChunk
 from speech.normalize import language_of, normalize
 from speech.sentences import split_sentences
+from speech.server_errors import ServerHints, clip, explain
 from speech.tts.kokoro_tts import chunk_from_audio
 
 _LOG = logging.getLogger(__name__)
@@ -106,7 +107,7 @@ class RemoteSynthesizer:
             if len(samples) == 0:
                 raise RemoteTtsError(
                     f"The speech server at {self.base_url} sent no audio for "
-                    f"{_clip(spoken, 60)!r}: check tts.remote_model and tts.remote_voice"
+                    f"{clip(spoken, 60)!r}: check tts.remote_model and tts.remote_voice"
                 )
             yield chunk_from_audio(samples, rate, spoken, sentence)
 
@@ -127,7 +128,7 @@ class RemoteSynthesizer:
                 if content_type.startswith(("text/", "application/json")):
                     raise RemoteTtsError(
                         f"The speech server at {self.base_url} answered {content_type} "
-                        f"instead of audio: {_clip(response.read().decode('utf-8', 'replace'))}"
+                        f"instead of audio: {clip(response.read().decode('utf-8', 'replace'))}"
                         " - is the address an OpenAI-compatible /v1 endpoint?"
                     )
                 for piece in response.iter_bytes(_READ_SIZE):
@@ -173,39 +174,18 @@ class RemoteSynthesizer:
         return pcm, self.sample_rate
 
     def _explain(self, exc: Exception) -> RemoteTtsError:
-        o, url = self._openai, self.base_url
-        if isinstance(exc, o.APITimeoutError):
-            return RemoteTtsError(
-                f"The speech server at {url} did not answer within {self.timeout_s:g} s; "
-                "it may be overloaded (tts.remote_timeout_s sets the limit)"
-            )
-        if isinstance(exc, o.APIConnectionError):
-            return RemoteTtsError(
-                f"Cannot reach the speech server at {url}: check that it is running and "
-                "that tts.remote_base_url (or llm.base_url) is right"
-            )
-        if isinstance(exc, o.AuthenticationError | o.PermissionDeniedError):
-            return RemoteTtsError(
-                f"The speech server at {url} refused the API key: put it in the environment "
-                "variable named by tts.remote_api_key_env (or llm.api_key_env) or in the "
-                "OS keyring"
-            )
-        if isinstance(exc, o.NotFoundError):
-            return RemoteTtsError(
-                f"The speech server at {url} has no model {self.model!r} or no "
-                "/audio/speech endpoint: check tts.remote_model and the address"
-            )
-        if isinstance(exc, o.BadRequestError):
-            return RemoteTtsError(
-                f"The speech server at {url} rejected the request ({_clip(str(exc.message))}): "
-                f"check tts.remote_voice ({self.voice!r}) and tts.remote_format"
-            )
-        if isinstance(exc, o.APIStatusError):
-            return RemoteTtsError(
-                f"The speech server at {url} answered HTTP {exc.status_code}: "
-                f"{_clip(str(exc.message))}"
-            )
-        return RemoteTtsError(f"Speech synthesis at {url} failed: {_clip(str(exc))}")
+        hints = ServerHints(
+            endpoint="/audio/speech",
+            slow="it may be overloaded (tts.remote_timeout_s sets the limit)",
+            unreachable="check that it is running and that tts.remote_base_url (or "
+            "llm.base_url) is right",
+            key="put it in the environment variable named by tts.remote_api_key_env (or "
+            "llm.api_key_env) or in the OS keyring",
+            model="check tts.remote_model and the address",
+            rejected=f"check tts.remote_voice ({self.voice!r}) and tts.remote_format",
+        )
+        message = explain(exc, self._openai, self.base_url, self.model, self.timeout_s, hints)
+        return RemoteTtsError(message)
 
 
 def decode_wav(data: bytes) -> tuple[np.ndarray, int]:
@@ -247,11 +227,6 @@ def _samples(raw: bytes, tag: int, channels: int, rate: int, bits: int) -> tuple
     if not np.all(np.isfinite(audio)):
         raise ValueError("the samples are not finite numbers")
     return audio.reshape(-1, channels).mean(axis=1).astype(np.float32), rate
-
-
-def _clip(text: str, limit: int = 200) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def build(settings: Settings) -> RemoteSynthesizer:
