@@ -7,11 +7,10 @@ import email.parser
 import email.policy
 import io
 import json
-import threading
 import time
 import wave
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import ClassVar
 
 import numpy as np
@@ -20,6 +19,7 @@ import pytest
 pytest.importorskip("openai")
 
 from speech.asr.remote_asr import RemoteAsrError, RemoteTranscriber
+from tests.support.background_http import BackgroundHttpServer
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -80,15 +80,9 @@ def _multipart(content_type: str, body: bytes) -> dict[str, bytes]:
 
 @pytest.fixture
 def server() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     Handler.mode, Handler.seen = "ok", []
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/v1"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with BackgroundHttpServer(Handler) as httpd:
+        yield f"{httpd.origin}/v1"
 
 
 def _speech(seconds: float = 1.0, rate: int = 48000) -> np.ndarray:
