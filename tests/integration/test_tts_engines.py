@@ -215,23 +215,25 @@ def hear_once(
 
 
 def hear_takes(
-    chunks: list[SpeechChunk],
-    sink: Any,
-    whisper: Any,
-    language: str,
-    folder: Path,
-    score: Callable[[str], float],
-    good: Callable[[float], bool],
+    hear: Callable[[Path], Take], folder: Path, good: Callable[[float], bool]
 ) -> list[Take]:
-    """Speaks and scores again while a take misses ``good`` *and* its playback was broken
-    up; the last take is the verdict."""
+    """``hear`` (a :func:`hear_once` into the folder given) again while a take misses
+    ``good`` *and* its playback was broken up; the last take is the verdict."""
     takes: list[Take] = []
     for number in range(TAKES):
-        take = hear_once(chunks, sink, whisper, language, folder / f"take{number}", score)
+        take = hear(folder / f"take{number}")
         takes.append(take)
         if good(take.score) or take.stretch_s <= BROKEN_UP_S:
             break
     return takes
+
+
+def hear_english(chunks: list[SpeechChunk], sink: Any, whisper: Any, folder: Path) -> list[Take]:
+    return hear_takes(
+        lambda into: hear_once(chunks, sink, whisper, "en", into, english_match),
+        folder,
+        english_good,
+    )
 
 
 def takes_report(takes: list[Take]) -> str:
@@ -298,7 +300,7 @@ def test_espeak_english_is_heard_word_for_word(sink: Any, whisper: Any, tmp_path
 
     chunks = list(EspeakSynthesizer("en").synthesize(ENGLISH, "en"))
     assert_timelines_cover(chunks)
-    takes = hear_takes(chunks, sink, whisper, "en", tmp_path, english_match, english_good)
+    takes = hear_english(chunks, sink, whisper, tmp_path)
     print(f"\nespeak en heard: {takes_report(takes)}")  # noqa: T201
     assert english_good(takes[-1].score), takes_report(takes)
 
@@ -359,6 +361,6 @@ def test_kokoro_english_is_heard_word_for_word(
     kokoro: Any, sink: Any, whisper: Any, tmp_path: Path
 ) -> None:
     chunks = list(kokoro.synthesize(ENGLISH, "en"))
-    takes = hear_takes(chunks, sink, whisper, "en", tmp_path, english_match, english_good)
+    takes = hear_english(chunks, sink, whisper, tmp_path)
     print(f"\nkokoro heard: {takes_report(takes)}")  # noqa: T201
     assert english_good(takes[-1].score), takes_report(takes)
