@@ -5,9 +5,7 @@ Korean, for which no neural voice can be installed offline (see docs/speech.md).
 the fallback when a neural voice is missing and the Korean voice of the ``auto`` engine.
 
 Each sentence (the first one cut at a clause, :mod:`speech.sentences`) is normalised for
-its language (:mod:`speech.normalize`), Korean respelled as it is pronounced
-(:mod:`speech.korean_pronunciation`: the voice itself does not nasalise or tense, so
-있습니다 came out [itsɯpnida]), and synthesized in one call; espeak-ng's phoneme
+its language (:mod:`speech.normalize`) and synthesized in one call; espeak-ng's phoneme
 events (IPA names, start samples) become the viseme timeline and its word events the word
 timings. The voice follows the text: Hangul goes to the Korean voice whatever the session
 language, Latin-only text to the English one, so mixed replies are spoken, not spelled.
@@ -25,7 +23,6 @@ from app.config.settings import Settings
 from app.core.registry import RoleUnavailable
 from app.core.types import SpeechChunk, WordTiming
 from speech import visemes
-from speech.korean_pronunciation import pronounce
 from speech.normalize import language_of, normalize
 from speech.sentences import split_sentences
 from speech.tts import espeak_lib
@@ -75,11 +72,8 @@ class EspeakSynthesizer:
             if not any(c.isalnum() for c in spoken):
                 continue
             voice = self._forced_voice or VOICES.get(lang, lang)
-            # the Korean voice reads letter by letter: it is given the pronunciation, which
-            # keeps every character's place, so word events still index ``spoken``
-            said = pronounce(spoken) if voice.startswith("ko") else spoken
             result = espeak_lib.synthesize(
-                said, voice, rate=self.rate, pitch=self.pitch, cancel=self.cancel
+                spoken, voice, rate=self.rate, pitch=self.pitch, cancel=self.cancel
             )
             if len(result.samples) == 0:
                 continue
