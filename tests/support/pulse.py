@@ -246,10 +246,12 @@ def speech_phrases(
     for index, (start, end) in enumerate(spans):
         if not min_s <= (end - start) / rate <= max_s:
             continue
+        # a neighbour's reach ends the lead and the tail, never the phrase itself (two
+        # spans can overlap where the frames between their loud parts stay audible)
         before = spans[index - 1][1] if index else 0
         after = spans[index + 1][0] if index + 1 < len(spans) else len(audio)
-        begin = max(0, before, start - lead)
-        tail = min(len(audio), after, end + lead)
+        begin = min(start, max(0, before, start - lead))
+        tail = max(end, min(len(audio), after, end + lead))
         phrases.append(Phrase(name, audio[begin:tail].copy(), rate, start - begin, end - begin))
     return phrases
 

@@ -44,3 +44,16 @@ def test_a_phrase_lead_never_holds_the_phrase_before() -> None:
     assert np.abs(later.samples[: later.onset]).max() < 1e-6
     assert np.abs(earlier.samples[earlier.end :]).max() < 1e-6  # the tail, likewise
     assert p56_onset(later) == later.onset
+
+
+def test_a_phrase_is_never_cut_short_by_a_neighbour_it_touches() -> None:
+    # two loud stretches joined by a soft one (audible, not loud): both phrases reach
+    # over it, so each one's span overlaps the other's
+    first, bridge, second = _tone(0.8, -20), _tone(0.2, -50), _tone(0.8, -22)
+    recording = np.concatenate([_silence(0.5), first, bridge, second, _silence(0.5)])
+    phrases = speech_phrases(recording, RATE, "joined", gap_s=0.05, lead_s=0.2)
+    assert len(phrases) == 2
+    for phrase in phrases:
+        assert 0 <= phrase.onset < phrase.end <= len(phrase.samples)
+        assert len(phrase.own) == phrase.end - phrase.onset
+    assert phrases[0].end - phrases[0].onset >= int(0.8 * RATE)  # all of the first voice
