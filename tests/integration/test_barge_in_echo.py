@@ -13,7 +13,7 @@ server when others share the default one
 The detection target in the brief is <= 150 ms at p95; ``bench/barge_in_echo.py``
 measures it. Measured here the p50 meets it (~90 ms), the p95 does not (~250-480 ms): the
 start is confirmed by Silero on the echo-cancelled signal, and Silero alone, on these
-clean phrases with no echo at all, needs ~250 ms at p95 after the P.56 onset (an
+clean phrases with no echo at all, needs ~200 ms at p95 after the P.56 onset (an
 energy-only start reaches ~130-180 ms p95 but also starts on the echo). The bounds below
 guard what the gate does today (a stricter detector tuned on an offline replay made the
 wall clock worse, p50 ~200 ms, and was taken back out).
@@ -26,7 +26,7 @@ import sys
 
 import pytest
 
-from tests.support.pulse import percentile, pulse_problem
+from tests.support.pulse import BargeInRun, percentile, pulse_problem
 from tests.support.speech_clips import load_clips
 
 pytest.importorskip("onnxruntime", reason="pip install faster-whisper (carries Silero)")
@@ -38,25 +38,50 @@ if _PROBLEM is not None:
     pytest.skip(_PROBLEM, allow_module_level=True)
 
 
-@pytest.mark.timeout(600)
+STARVED = 10  # speaker underruns in one run: the host starved the audio thread
+
+
+def _problems(run: BargeInRun) -> list[str]:
+    ms = [1000 * x for x in run.p56_latencies]
+    checks = [
+        (run.quiet_false == 0, "the avatar's own voice started an utterance"),
+        (run.trial_false == 0, "something other than the person started an utterance"),
+        (run.missed <= 1, f"{run.missed} of 20 phrases over the avatar were not heard"),
+        (run.unconfirmed <= 1 and run.utterances >= 19, "barge-ins not kept as utterances"),
+        # guards, not the target (the bench measures that): the old and the new code of
+        # one day gave p50 91 vs ~200 ms, p95 481 vs 580-1011 ms
+        (bool(ms) and statistics.median(ms) <= 200, "p50 over 200 ms"),
+        (bool(ms) and percentile(ms, 95) <= 800, "p95 over 800 ms"),
+    ]
+    return [problem for ok, problem in checks if not ok]
+
+
+def _summary(run: BargeInRun) -> str:
+    ms = [1000 * x for x in run.p56_latencies] or [float("nan")]
+    return (
+        f"{run.voice}: false barge-ins {run.quiet_false} alone + {run.trial_false} "
+        f"between phrases ({run.false_per_minute:.2f}/min); detected {len(run.p56_latencies)}"
+        f"/20; P.56 onset -> start p50 {statistics.median(ms):.0f} ms p95 "
+        f"{percentile(ms, 95):.0f} ms; underruns {run.underruns}, unconfirmed "
+        f"{run.unconfirmed}"
+    )
+
+
+@pytest.mark.timeout(900)
 def test_own_voice_never_barges_in_and_a_person_does() -> None:
+    """A run whose speaker underran more than ``STARVED`` times measures the machine: each
+    underrun moves the echo path under the canceller, so a failing run like that is run
+    once more. A run with a sound playback is final, pass or fail."""
     if not load_clips():
         pytest.skip("speech carrier missing: pip install --no-deps moonshine-voice")
     from tests.support.pulse import run_barge_in
 
-    run = run_barge_in(quiet_s=60.0, trials=20, ser_db=0.0)
-    ms = [1000 * x for x in run.p56_latencies]
-    sys.stdout.write(
-        f"\n{run.voice}: false barge-ins {run.quiet_false} alone + {run.trial_false} "
-        f"between phrases ({run.false_per_minute:.2f}/min); detected {len(ms)}/20; "
-        f"P.56 onset -> start p50 {statistics.median(ms):.0f} ms p95 "
-        f"{percentile(ms, 95):.0f} ms; underruns {run.underruns}\n"
-    )
-    assert run.quiet_false == 0, "the avatar's own voice started an utterance"
-    assert run.trial_false == 0, "something other than the person started an utterance"
-    assert run.missed <= 1, f"{run.missed} of 20 phrases over the avatar were not heard"
-    assert run.unconfirmed <= 1 and run.utterances >= 19, "barge-ins not kept as utterances"
-    # guards, not the target (the bench measures that): the old and the new code of one
-    # day gave p50 91 vs ~200 ms, p95 481 vs 580-1011 ms
-    assert statistics.median(ms) <= 200
-    assert percentile(ms, 95) <= 800
+    runs: list[BargeInRun] = []
+    for _ in range(2):
+        run = run_barge_in(quiet_s=60.0, trials=20, ser_db=0.0)
+        runs.append(run)
+        sys.stdout.write(f"\n{_summary(run)}\n")
+        if not _problems(run) or run.underruns <= STARVED:
+            break
+    report = "; ".join(f"run {n + 1}: {_summary(r)}: {_problems(r)}" for n, r in enumerate(runs))
+    assert not _problems(runs[-1]), report
