@@ -203,11 +203,6 @@ class Phrase:
     def seconds(self) -> float:
         return len(self.samples) / self.rate
 
-    @property
-    def own(self) -> FloatArray:
-        """The phrase without the lead and tail cut around it (the source's pauses)."""
-        return self.samples[self.onset : self.end or len(self.samples)]
-
 
 def speech_phrases(
     audio: FloatArray,
@@ -220,9 +215,7 @@ def speech_phrases(
     lead_s: float = 0.15,
 ) -> list[Phrase]:
     """Cut a recording at its pauses (``gap_s`` quieter than -25 dB re its peak) into
-    phrases; each onset is then moved back over frames still above -35 dB. A phrase keeps
-    up to ``lead_s`` of the pause before and after it, but never the phrase next to it:
-    a lead holding the end of the phrase before is a voice that starts before the onset."""
+    phrases; each onset is then moved back over frames still above -35 dB."""
     hop = rate // 100
     frames = audio[: len(audio) // hop * hop].reshape(-1, hop)
     rms = np.sqrt(np.mean(np.square(frames, dtype=np.float64), axis=1))
@@ -234,24 +227,18 @@ def speech_phrases(
             runs[-1][1] = int(i)
         else:
             runs.append([int(i), int(i)])
-    spans = []
+    phrases = []
+    lead = int(lead_s * rate)
     for first, last in runs:
         while first > 0 and audible[first - 1]:
             first -= 1
         while last + 1 < len(audible) and audible[last + 1]:
             last += 1
-        spans.append((first * hop, (last + 1) * hop))
-    phrases = []
-    lead = int(lead_s * rate)
-    for index, (start, end) in enumerate(spans):
+        start, end = first * hop, (last + 1) * hop
         if not min_s <= (end - start) / rate <= max_s:
             continue
-        # a neighbour's reach ends the lead and the tail, never the phrase itself (two
-        # spans can overlap where the frames between their loud parts stay audible)
-        before = spans[index - 1][1] if index else 0
-        after = spans[index + 1][0] if index + 1 < len(spans) else len(audio)
-        begin = min(start, max(0, before, start - lead))
-        tail = max(end, min(len(audio), after, end + lead))
+        begin = max(0, start - lead)
+        tail = min(len(audio), end + lead)
         phrases.append(Phrase(name, audio[begin:tail].copy(), rate, start - begin, end - begin))
     return phrases
 
@@ -266,16 +253,12 @@ def active_rms(x: FloatArray, rate: int) -> float:
 
 def p56_onset(phrase: Phrase) -> int:
     """The onset as ITU-T P.56 counts activity: the first 10 ms within 15.9 dB of the
-    phrase's active speech level, at or after ``phrase.onset`` (later on soft beginnings).
-
-    Only the phrase itself counts, level and onset: the lead cut before it is the source's
-    pause, which can hold the end of the phrase before or a breath (searched from the
-    lead's start, 5 of the 39 clip phrases had their "onset" there, up to 150 ms early)."""
+    phrase's active speech level (later than ``phrase.onset`` on soft beginnings)."""
     hop = phrase.rate // 100
-    own = phrase.own
-    rms = np.sqrt(np.mean(own[: len(own) // hop * hop].reshape(-1, hop).astype(np.float64) ** 2, 1))
-    level = active_rms(own, phrase.rate)
-    return phrase.onset + int(np.flatnonzero(rms > level * 10 ** (-15.9 / 20))[0] * hop)
+    x = phrase.samples
+    rms = np.sqrt(np.mean(x[: len(x) // hop * hop].reshape(-1, hop).astype(np.float64) ** 2, 1))
+    level = active_rms(x, phrase.rate)
+    return int(np.flatnonzero(rms > level * 10 ** (-15.9 / 20))[0] * hop)
 
 
 # ------------------------------------------------------------- barge-in experiment
@@ -437,7 +420,7 @@ def run_barge_in(
                 tap.quiet_end = time.monotonic()
             for k in range(trials):
                 phrase = phrases[k % len(phrases)]
-                gain = target / active_rms(phrase.own, phrase.rate)
+                gain = target / active_rms(phrase.samples, phrase.rate)
                 talk(spacing_s + 2.0)
                 time.sleep(lead_s)
                 item = feed.play(phrase.samples * gain, phrase.onset)
