@@ -15,6 +15,7 @@ from typing import Any
 class ServerHints:
     """What to check, per failure, for one kind of request (each a clause after ';')."""
 
+    action: str  # what was asked, for any other failure: "Speech synthesis"
     endpoint: str  # the path, as a person would look for it: "/audio/speech"
     slow: str  # timed out
     unreachable: str  # no connection
@@ -41,9 +42,10 @@ def explain(
         return f"{where} rejected the request ({clip(str(exc.message))}): {hints.rejected}"
     if isinstance(exc, openai.APIStatusError):
         return f"{where} answered HTTP {exc.status_code}: {clip(str(exc.message))}"
-    return f"The request to the speech server at {url} failed: {clip(str(exc))}"
+    return f"{hints.action} at {url} failed: {clip(str(exc))}"
 
 
 def clip(text: str, limit: int = 200) -> str:
-    """``text`` cut to ``limit`` characters (a server's error page can be long)."""
+    """``text`` on one line, cut to ``limit`` characters (a server's error page can be long)."""
+    text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -110,6 +110,7 @@ class RemoteTranscriber:
 
 
 _HINTS = ServerHints(
+    action="Transcription",
     endpoint="/audio/transcriptions",
     slow="it may be overloaded, or the timeout too short for its model",
     unreachable="check that it is running and the address is right",

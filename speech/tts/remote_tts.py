@@ -175,6 +175,7 @@ class RemoteSynthesizer:
 
     def _explain(self, exc: Exception) -> RemoteTtsError:
         hints = ServerHints(
+            action="Speech synthesis",
             endpoint="/audio/speech",
             slow="it may be overloaded (tts.remote_timeout_s sets the limit)",
             unreachable="check that it is running and that tts.remote_base_url (or "
