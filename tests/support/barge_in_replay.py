@@ -32,7 +32,8 @@ class BargeInTap:
     """Collects the listener's inputs during a live run (thread-safe)."""
 
     mic: list[tuple[float, FloatArray]] = field(default_factory=list)
-    speaker: list[tuple[float, float, int, FloatArray]] = field(default_factory=list)
+    # written, DAC time, rate, block, resumed (the stream did not play on from the last)
+    speaker: list[tuple[float, float, int, FloatArray, bool]] = field(default_factory=list)
     trials: list[tuple[float, float, float]] = field(default_factory=list)  # onset, end, p56
     quiet_end: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -41,21 +42,24 @@ class BargeInTap:
         with self._lock:
             self.mic.append((arrival, np.array(frame, dtype=np.float32)))
 
-    def played(self, written: float, block: FloatArray, dac_time: float, rate: int) -> None:
+    def played(
+        self, written: float, block: FloatArray, dac_time: float, rate: int, resumed: bool
+    ) -> None:
         with self._lock:
-            self.speaker.append((written, dac_time, rate, np.array(block, dtype=np.float32)))
+            block = np.array(block, dtype=np.float32)
+            self.speaker.append((written, dac_time, rate, block, resumed))
 
     def save(self, path: Path) -> None:
         with self._lock:
             mic, speaker = list(self.mic), list(self.speaker)
-        lengths = np.array([len(b) for *_, b in speaker], dtype=np.int64)
+        lengths = np.array([len(b) for *_, b, _ in speaker], dtype=np.int64)
         np.savez_compressed(
             path,
             mic_times=np.array([t for t, _ in mic]),
             mic=np.stack([f for _, f in mic]),
-            speaker_times=np.array([[w, d, r] for w, d, r, _ in speaker], dtype=np.float64),
+            speaker_times=np.array([[w, d, r, s] for w, d, r, _, s in speaker], dtype=np.float64),
             speaker_lengths=lengths,
-            speaker=np.concatenate([b for *_, b in speaker]) if speaker else np.zeros(0),
+            speaker=np.concatenate([b for *_, b, _ in speaker]) if speaker else np.zeros(0),
             trials=np.array(self.trials, dtype=np.float64).reshape(-1, 3),
             quiet_end=np.array(self.quiet_end),
         )
@@ -65,7 +69,7 @@ class BargeInTap:
 class Recording:
     mic_times: np.ndarray
     mic: np.ndarray  # frames x 512
-    speaker: list[tuple[float, float, int, FloatArray]]  # written, DAC time, rate, block
+    speaker: list[tuple[float, float, int, FloatArray, bool]]  # as BargeInTap.speaker
     trials: np.ndarray  # onset, end, P.56 delay after the onset (s), per phrase
     quiet_end: float  # the avatar talked alone until then
 
@@ -74,9 +78,12 @@ class Recording:
         data = np.load(path)
         ends = np.cumsum(data["speaker_lengths"])
         blocks = np.split(data["speaker"], ends[:-1]) if len(ends) else []
+        times = data["speaker_times"]
+        if times.shape[1:] == (3,):  # recorded before streams reported resuming
+            times = np.hstack([times, np.zeros((len(times), 1))])
         speaker = [
-            (float(w), float(d), int(r), b)
-            for (w, d, r), b in zip(data["speaker_times"], blocks, strict=True)
+            (float(w), float(d), int(r), b, bool(s))
+            for (w, d, r, s), b in zip(times, blocks, strict=True)
         ]
         return cls(
             data["mic_times"], data["mic"], speaker, data["trials"], float(data["quiet_end"])
@@ -133,8 +140,8 @@ def replay(recording: Recording, params: GateParams, *, peer: bool = False) -> R
     played = 0
     for arrival, frame in zip(recording.mic_times, recording.mic, strict=True):
         while played < len(recording.speaker) and recording.speaker[played][0] <= arrival:
-            _, dac, rate, block = recording.speaker[played]
-            reference.write(block, dac, rate)
+            _, dac, rate, block, resumed = recording.speaker[played]
+            reference.write(block, dac, rate, resumed=resumed)
             played += 1
         clock[0] = float(arrival)
         if isinstance(gate, WebRtcBargeIn):

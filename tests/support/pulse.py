@@ -384,9 +384,11 @@ def run_barge_in(
     if tap is not None:
         write = sink.reference.write
 
-        def recorded_write(block: FloatArray, dac_time: float, rate: int) -> None:
-            tap.played(time.monotonic(), block, dac_time, rate)
-            write(block, dac_time, rate)
+        def recorded_write(
+            block: FloatArray, dac_time: float, rate: int, *, resumed: bool = False
+        ) -> None:
+            tap.played(time.monotonic(), block, dac_time, rate, resumed)
+            write(block, dac_time, rate, resumed=resumed)
 
         def recorded_feed(frame: FloatArray) -> None:
             tap.heard(frame, time.monotonic())

@@ -20,7 +20,7 @@ def _recorded(tmp_path_factory: pytest.TempPathFactory) -> Recording:
     tap = BargeInTap()
     for i in range(0, len(avatar), 256):
         dac = T0 + i / OUT
-        tap.played(dac - 0.05, avatar[i : i + 256], dac, OUT)
+        tap.played(dac - 0.05, avatar[i : i + 256], dac, OUT, False)
     mic = _echoed(avatar)
     later = p56_onset(Phrase("clone-test", person, RATE, 0)) / RATE
     for second in (14, 20):

@@ -9,7 +9,13 @@ import numpy as np
 import pytest
 from scipy.signal import resample_poly
 
-from speech.echo_gate import BlockNlms, FrameClock, PlaybackReference, estimate_delay
+from speech.echo_gate import (
+    BlockNlms,
+    FrameClock,
+    PlaybackReference,
+    StreamClock,
+    estimate_delay,
+)
 
 RATE = 16000
 OUT = 22050  # the speaker's rate (Piper)
@@ -70,6 +76,40 @@ def test_a_slip_starts_a_new_stretch() -> None:
     assert np.any(ref.read(T0 + 0.5, 512)) and not np.any(ref.read(T0 + 1.01, 256))
     good = resample_poly(second, 320, 441).astype(np.float32)
     assert _snr(good[8000:8512], ref.read(T0 + 1.05 + 0.5, 512)) > 25
+
+
+def test_a_resumed_stream_starts_a_new_stretch_at_once() -> None:
+    """An underrun the stream reports (or a restart) places the next block by its own
+    time: found from the timestamps alone, the slip would take six blocks to confirm."""
+    ref = PlaybackReference(seconds=30)
+    first, second = _noise(1.0, OUT, 2), _noise(0.1, OUT, 3)
+    for i in range(0, OUT, 256):
+        ref.write(first[i : i + 256], T0 + i / OUT, OUT)
+    ref.write(second[:256], T0 + 1.05, OUT, resumed=True)
+    assert ref.slips == 1
+    good = resample_poly(second[:256], 320, 441).astype(np.float32)
+    assert _snr(good[40:150], ref.read(T0 + 1.05 + 40 / RATE, 110)) > 25
+    assert not np.any(ref.read(T0 + 1.01, 256))  # the gap before it played nothing
+
+
+def test_stream_clock_ignores_late_callbacks_and_follows_a_changed_clock() -> None:
+    """The stream's clock read by PortAudio, the monotonic one by a callback that may
+    have waited for the interpreter: the mapping must not move with that wait."""
+    clock = StreamClock(window_s=2.0)
+    rng = np.random.default_rng(4)
+    offset = 5000.0
+    mapped = []
+    for k in range(400):  # 4.6 s of 11.6 ms callbacks, most a little late, some 40 ms
+        stream_now = 10.0 + k * 256 / OUT
+        late = 0.04 if k % 37 == 5 else abs(rng.normal(0, 0.0005))
+        mapped.append(clock.monotonic(stream_now + 0.03, stream_now, stream_now + offset + late))
+    errors = np.array(mapped[20:]) - (10.03 + offset + np.arange(20, 400) * 256 / OUT)
+    assert np.max(np.abs(errors)) < 0.0002
+    # the stream clock steps back 1 s (a wall clock set): followed within the window
+    for k in range(400, 700):
+        stream_now = 9.0 + k * 256 / OUT
+        got = clock.monotonic(stream_now, stream_now, stream_now + offset + 1.0)
+    assert abs(got - (stream_now + offset + 1.0)) < 0.0002
 
 
 def test_frame_clock_ignores_delivery_jitter_and_restarts_after_a_gap() -> None:

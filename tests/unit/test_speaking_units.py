@@ -244,6 +244,41 @@ def test_an_underrun_spin_keeps_the_speech_queued_until_real_time_catches_up(
     assert audio.heard_samples() == 1000
 
 
+def test_the_echo_reference_is_placed_by_the_stream_clock_not_the_late_callback(
+    sink: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under load every callback runs 5-30 ms after PortAudio stamped it; placing the
+    reference by ``time.monotonic()`` in the callback put the avatar's voice that much
+    late, and the echo it left uncancelled looked like a person."""
+    audio, streams = sink
+    offset = 500.0  # the monotonic clock minus the stream's
+    rng = np.random.default_rng(3)
+    late = iter(0.0001 if k % 20 == 7 else rng.uniform(0.005, 0.03) for k in range(10_000))
+    stream_now = [0.0]
+    monkeypatch.setattr(playback.time, "monotonic", lambda: stream_now[0] + offset + next(late))
+    audio.play(chunk(3000))
+    stream = streams[0]
+    for _ in range(30):
+        stream_now[0] = stream.time
+        stream.pull()
+        stream.time += 0.1
+    # speech reached the DAC at stream time 100.02: read the start of it on the monotonic
+    # clock (linear interpolation: the 1 kHz test rate blurs less than a millisecond)
+    heard = audio.reference.read(100.02 + offset - 0.05, 1600, 16000, precise=False)
+    first = int(np.flatnonzero(heard)[0])
+    assert abs((first - 800) / 16) <= 1.5  # ms from where it was played
+    assert audio.reference.slips == 0
+
+    audio.stop()  # interrupted: the stream restarts, its next block is a new stretch
+    stream_now[0] = stream.time
+    stream.pull()
+    assert audio.reference.slips == 1
+    stream.time += 0.1
+    stream_now[0] = stream.time
+    stream.pull(underflow=True)  # an underrun the stream reports: the same, at once
+    assert audio.reference.slips == 2
+
+
 def test_chunks_at_another_rate_are_resampled(sink: Any) -> None:
     audio, _streams = sink
     audio.play(chunk(100))
