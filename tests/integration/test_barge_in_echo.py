@@ -72,8 +72,9 @@ def test_own_voice_never_barges_in_and_a_person_does() -> None:
     and a run lasts three minutes. Each underrun moves the echo under the canceller; the
     speaker now reports them to the reference (and places it by the stream's own clock,
     so a late callback no longer misplaces it), which took a run with an interpreter-
-    hogging thread from 14 false barge-ins to none. A gate that is really broken fails
-    both runs; the failure lists both."""
+    hogging thread from 14 false barge-ins to none. Each run starts on a fresh virtual
+    sound server: one that has run for hours echoes in 20 ms copies. A gate that is
+    really broken fails both runs; the failure lists both."""
     if not load_clips():
         pytest.skip("speech carrier missing: pip install --no-deps moonshine-voice")
     from tests.support.pulse import run_barge_in

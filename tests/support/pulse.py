@@ -23,6 +23,7 @@ from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -54,6 +55,31 @@ def pulse_problem() -> str | None:
     if f"Default Source: {MIC_SOURCE}" not in info:
         return f"PulseAudio runs but its default source is not the virtual {MIC_SOURCE!r}"
     return None
+
+
+def restart_sound_server(timeout: float = 10.0) -> None:
+    """Start the virtual sound server afresh (only ever the virtual one: see
+    :func:`pulse_problem`).
+
+    A server that has carried many streams and loopbacks for a few hours passes the
+    loopback's echo on as a comb: copies ~20 ms apart at nearly equal strength
+    (cross-correlation peaks at 35, 41 and 61 ms, against a single one at 35 ms from a
+    fresh server, the same hour). No room does that; a canceller aligned to one copy
+    leaves the others, and the echo tests then measured the rig rather than the gate."""
+    problem = pulse_problem()
+    if problem is not None:
+        raise RuntimeError(problem)
+    subprocess.run(["pulseaudio", "--kill"], capture_output=True, timeout=timeout)
+    deadline = time.monotonic() + timeout
+    while pulse_problem() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    script = Path(__file__).resolve().parents[2] / "scripts" / "virtual-devices.sh"
+    subprocess.run(
+        ["bash", "-c", f". '{script}' start"], capture_output=True, timeout=timeout, check=True
+    )
+    problem = pulse_problem()
+    if problem is not None:
+        raise RuntimeError(f"the virtual sound server did not come back: {problem}")
 
 
 def load_module(name: str, *args: str) -> int:
@@ -203,6 +229,11 @@ class Phrase:
     def seconds(self) -> float:
         return len(self.samples) / self.rate
 
+    @property
+    def own(self) -> FloatArray:
+        """The phrase without the lead and tail cut around it (the source's pauses)."""
+        return self.samples[self.onset : self.end or len(self.samples)]
+
 
 def speech_phrases(
     audio: FloatArray,
@@ -215,7 +246,9 @@ def speech_phrases(
     lead_s: float = 0.15,
 ) -> list[Phrase]:
     """Cut a recording at its pauses (``gap_s`` quieter than -25 dB re its peak) into
-    phrases; each onset is then moved back over frames still above -35 dB."""
+    phrases; each onset is then moved back over frames still above -35 dB. A phrase keeps
+    up to ``lead_s`` of the pause before and after it, but never the phrase next to it:
+    a lead holding the end of the phrase before is a voice that starts before the onset."""
     hop = rate // 100
     frames = audio[: len(audio) // hop * hop].reshape(-1, hop)
     rms = np.sqrt(np.mean(np.square(frames, dtype=np.float64), axis=1))
@@ -227,18 +260,24 @@ def speech_phrases(
             runs[-1][1] = int(i)
         else:
             runs.append([int(i), int(i)])
-    phrases = []
-    lead = int(lead_s * rate)
+    spans = []
     for first, last in runs:
         while first > 0 and audible[first - 1]:
             first -= 1
         while last + 1 < len(audible) and audible[last + 1]:
             last += 1
-        start, end = first * hop, (last + 1) * hop
+        spans.append((first * hop, (last + 1) * hop))
+    phrases = []
+    lead = int(lead_s * rate)
+    for index, (start, end) in enumerate(spans):
         if not min_s <= (end - start) / rate <= max_s:
             continue
-        begin = max(0, start - lead)
-        tail = min(len(audio), end + lead)
+        # a neighbour's reach ends the lead and the tail, never the phrase itself (two
+        # spans can overlap where the frames between their loud parts stay audible)
+        before = spans[index - 1][1] if index else 0
+        after = spans[index + 1][0] if index + 1 < len(spans) else len(audio)
+        begin = min(start, max(0, before, start - lead))
+        tail = max(end, min(len(audio), after, end + lead))
         phrases.append(Phrase(name, audio[begin:tail].copy(), rate, start - begin, end - begin))
     return phrases
 
@@ -253,12 +292,16 @@ def active_rms(x: FloatArray, rate: int) -> float:
 
 def p56_onset(phrase: Phrase) -> int:
     """The onset as ITU-T P.56 counts activity: the first 10 ms within 15.9 dB of the
-    phrase's active speech level (later than ``phrase.onset`` on soft beginnings)."""
+    phrase's active speech level, at or after ``phrase.onset`` (later on soft beginnings).
+
+    Only the phrase itself counts, level and onset: the lead cut before it is the source's
+    pause, which can hold the end of the phrase before or a breath (searched from the
+    lead's start, 5 of the 39 clip phrases had their "onset" there, up to 150 ms early)."""
     hop = phrase.rate // 100
-    x = phrase.samples
-    rms = np.sqrt(np.mean(x[: len(x) // hop * hop].reshape(-1, hop).astype(np.float64) ** 2, 1))
-    level = active_rms(x, phrase.rate)
-    return int(np.flatnonzero(rms > level * 10 ** (-15.9 / 20))[0] * hop)
+    own = phrase.own
+    rms = np.sqrt(np.mean(own[: len(own) // hop * hop].reshape(-1, hop).astype(np.float64) ** 2, 1))
+    level = active_rms(own, phrase.rate)
+    return phrase.onset + int(np.flatnonzero(rms > level * 10 ** (-15.9 / 20))[0] * hop)
 
 
 # ------------------------------------------------------------- barge-in experiment
@@ -352,7 +395,8 @@ def run_barge_in(
     echo gate on the sink's reference.
 
     ``interrupt=False`` keeps the avatar talking over a detected phrase; ``tap`` records
-    the listener's inputs for :func:`tests.support.barge_in_replay.replay`."""
+    the listener's inputs for :func:`tests.support.barge_in_replay.replay`. Runs on a
+    fresh virtual sound server (:func:`restart_sound_server`)."""
     from app.core.listening import UtteranceCollector
     from app.core.types import SpeechChunk
     from speech.capture import SoundDeviceSource
@@ -363,6 +407,7 @@ def run_barge_in(
     if not phrases:
         raise RuntimeError("no speech clips: pip install --no-deps moonshine-voice")
     avatar, avatar_rate, voice = avatar_speech(quiet_s + trials * (spacing_s + 2) + 5.0)
+    restart_sound_server()
     starts: list[float] = []
     heard: list[float] = []
     sink = SoundDeviceSink()
@@ -422,7 +467,7 @@ def run_barge_in(
                 tap.quiet_end = time.monotonic()
             for k in range(trials):
                 phrase = phrases[k % len(phrases)]
-                gain = target / active_rms(phrase.samples, phrase.rate)
+                gain = target / active_rms(phrase.own, phrase.rate)
                 talk(spacing_s + 2.0)
                 time.sleep(lead_s)
                 item = feed.play(phrase.samples * gain, phrase.onset)
