@@ -7,6 +7,7 @@ view must go on (on a thread) when the painter process dies.
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -165,6 +166,18 @@ def test_the_view_paints_in_a_process_and_goes_on_on_a_thread_when_it_dies(
     assert renderer._child.poll() is not None
     view.hide()
     assert view._renderer is None  # nothing paints while hidden
+
+
+def test_a_view_dropped_while_shown_stops_its_painter_process(qtbot: QtBot) -> None:
+    """A view deleted while shown gets no hide event; its painter process used to live
+    on with the app."""
+    view = talking_view(qtbot, frames=3)
+    renderer = view._renderer
+    assert isinstance(renderer, ProcessFrameRenderer)
+    child = renderer._child
+    del view, renderer
+    gc.collect()
+    assert child.wait(5) is not None
 
 
 def test_a_due_frame_reaches_the_screen_within_its_tick(qtbot: QtBot) -> None:

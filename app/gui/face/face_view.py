@@ -20,6 +20,7 @@ worker run only while the widget is shown.
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Callable
 
 from PySide6.QtCore import QPoint, QRect, QSize, Qt, QTimer, Signal
@@ -69,7 +70,11 @@ class FaceView(QWidget):
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self._tick)
         self._dirty: tuple[QSize, QRect] | None = None
-        self._renderer: Renderer | None = None
+        # the renderer lives in a slot that is closed when the view is collected too: a
+        # view deleted while shown never gets its hide event, and its painter process
+        # then lived on with the app (seen in the tests: one left from a resized view)
+        self._slot = _RendererSlot()
+        weakref.finalize(self, self._slot.close)
         self._painter_process = painter_process
         self._front: Frame | None = None  # the newest finished frame, being shown
         self._fresh = False  # _front not yet on screen
@@ -121,10 +126,16 @@ class FaceView(QWidget):
         super().hideEvent(event)
         self._timer.stop()
         # no thread paints for a face nobody sees; a new one starts when it is shown
-        if self._renderer is not None:
-            self._renderer.close()
-            self._renderer = None
+        self._slot.close()
         self._front = None
+
+    @property
+    def _renderer(self) -> Renderer | None:
+        return self._slot.renderer
+
+    @_renderer.setter
+    def _renderer(self, renderer: Renderer | None) -> None:
+        self._slot.renderer = renderer
 
     def _new_renderer(self) -> Renderer:
         look, done = self._painter.look, self._frame_done.emit
@@ -233,3 +244,17 @@ class FaceView(QWidget):
             return self._state
         self._failed = False
         return state
+
+
+class _RendererSlot:
+    """The view's current renderer (if any); :meth:`close` stops it."""
+
+    __slots__ = ("renderer",)
+
+    def __init__(self) -> None:
+        self.renderer: Renderer | None = None
+
+    def close(self) -> None:
+        renderer, self.renderer = self.renderer, None
+        if renderer is not None:
+            renderer.close()
