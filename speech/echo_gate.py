@@ -116,8 +116,7 @@ class PlaybackReference:
             if count == 0 or size == 0:
                 return
             if resumed and self._segments:
-                self._start_stretch(self._written, dac_time, 1)
-                self.slips += 1
+                self._start_stretch(self._written, dac_time, slip=True)
             else:
                 self._place(dac_time)
             start = self._written % size
@@ -130,7 +129,7 @@ class PlaybackReference:
     def _place(self, dac_time: float) -> None:
         """Put the block starting at sample ``_written`` on the clock (lock held)."""
         if not self._segments:
-            self._start_stretch(self._written, dac_time, 1)
+            self._start_stretch(self._written, dac_time, slip=False)
             return
         first, origin = self._segments[-1]
         error = dac_time - (origin + (self._written - first) / self.rate)
@@ -149,16 +148,18 @@ class PlaybackReference:
             return  # jitter, not a lasting slip
         # the stream slipped at the oldest of these blocks: a new stretch from there
         begin = self._recent[0][0]
-        self._start_stretch(begin, origin + (begin - first) / self.rate + errors[0], 1)
-        self.slips += 1
+        self._start_stretch(begin, origin + (begin - first) / self.rate + errors[0], slip=True)
 
-    def _start_stretch(self, first: int, origin: float, blocks: int) -> None:
-        """A new stretch from sample ``first``, tentatively at ``origin`` (lock held)."""
+    def _start_stretch(self, first: int, origin: float, *, slip: bool) -> None:
+        """A new stretch from sample ``first``, tentatively at ``origin`` (lock held);
+        ``slip``: it follows another (an underrun, a restart), not the very first."""
         self._segments.append((first, origin))
         self._placed = origin  # the first estimate; settling adds the median error to it
         self._settle = [0.0]
-        self._blocks = blocks
+        self._blocks = 1  # placed by its first block so far
         self._recent.clear()
+        if slip:
+            self.slips += 1
 
     def read(
         self, start: float, count: int, rate: int = 16000, *, precise: bool = True

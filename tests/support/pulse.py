@@ -74,8 +74,12 @@ def restart_sound_server(timeout: float = 10.0) -> None:
     while pulse_problem() is None and time.monotonic() < deadline:
         time.sleep(0.1)
     script = Path(__file__).resolve().parents[2] / "scripts" / "virtual-devices.sh"
+    # the script is sourced (it exports what it starts); its path goes as an argument
     subprocess.run(
-        ["bash", "-c", f". '{script}' start"], capture_output=True, timeout=timeout, check=True
+        ["bash", "-c", '. "$0" start', str(script)],
+        capture_output=True,
+        timeout=timeout,
+        check=True,
     )
     problem = pulse_problem()
     if problem is not None:
