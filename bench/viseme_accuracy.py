@@ -55,12 +55,14 @@ them, are left out of the score (none of the 52 sentences has one today).
   there are enough frames, fewest mismatches), forgiving where a boundary falls within the
   word; silence between words is compared frame by frame. An upper bound on timing;
 - **utterance DTW**: the speech frames of the whole sentence against its phoneme
-  sequence, with no word boundaries at all; the only figure possible for Kokoro.
+  sequence, with no word boundaries at all; the only figure possible for an engine
+  without timings (Kokoro when its model copy with durations cannot be made).
 
-Systems: phoneme-driven visemes (Piper alignments; espeak-ng phoneme events) and the
-audio-driven estimator (:mod:`speech.audio_visemes`) on the same audio (Piper: the voice
-its templates were learned from, on sentences it never saw; espeak-ng and Kokoro: voices
-it never heard), scored against the same truth, so on the same word spans.
+Systems: phoneme-driven visemes (Piper alignments; Kokoro's predicted durations;
+espeak-ng phoneme events) and the audio-driven estimator (:mod:`speech.audio_visemes`) on
+the same audio (Piper: the voice its templates were learned from, on sentences it never
+saw; espeak-ng and Kokoro: voices it never heard), scored against the same truth, so on
+the same word spans.
 
 **Korean** (``--engines espeak-ko``): espeak-ng's Korean phoneme events against a truth
 from the Hangul text: each syllable's jamo mapped by :mod:`speech.korean_visemes` after the
@@ -514,7 +516,8 @@ def run_engine(engine: str, lookup: Lookup, sentences: Sequence[str]) -> list[Sy
     if synthesizer is None:
         return []
     language = "ko" if engine == "espeak-ko" else "en"
-    kokoro = engine == "kokoro"
+    # Kokoro is phoneme-driven when its model copy with durations could be made
+    kokoro = engine == "kokoro" and not getattr(synthesizer, "timed", False)
     driven = System(f"{engine}: {'audio-driven (no timings)' if kokoro else 'phoneme-driven'}")
     estimated = System(f"{engine}: audio-driven estimator")
     for sentence in sentences:

@@ -33,12 +33,11 @@ from speech.compute_priority import built_at_low_priority
 from speech.normalize import normalize
 from speech.sentences import split_sentences
 from speech.tts import words as word_timing
+from speech.tts.chunks import chunk_from_alignment
 
 _LOG = logging.getLogger(__name__)
 _HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]+")
-# phonemes that separate words in Piper's alignments: the gap, punctuation, begin/end
 _PIECE_ENDS = (".", "!", "?", ":", ";")
-_WORD_BREAKS = frozenset(" ^$_,.!?;:—–-…\"'()«»¿¡")
 
 
 def voice_files(folder: Path, voice: str) -> tuple[Path, Path]:
@@ -118,32 +117,22 @@ class PiperSynthesizer:
 
     def _chunk(self, piece: Any, text: str, remaining: list[str]) -> tuple[SpeechChunk, list[str]]:
         samples = np.ascontiguousarray(piece.audio_float_array, dtype=np.float32).reshape(-1)
-        total = len(samples)
-        phonemes: list[str]
-        alignments = piece.phoneme_alignments
-        if alignments:
-            phonemes = [a.phoneme for a in alignments]
-            counts = [int(a.num_samples) for a in alignments]
-            drift = total - sum(counts)
-            if drift:  # never seen with Piper 1.8; keep the timeline covering the audio
-                counts[-1] = max(0, counts[-1] + drift)
-            timeline = visemes.timeline(phonemes, counts, self.sample_rate)
-            spans = word_spans(phonemes, counts)
-            sizes = [len(g) for g in word_phonemes(phonemes)]
-        else:
-            timeline = visemes.uniform_timeline(list(piece.phonemes), total, self.sample_rate)
-            spans = [(0, total)] if total else []
-            sizes = [total]
         # espeak cuts pieces after . ! ? : ; so this piece's words run to the first such mark
         count = next(
             (i + 1 for i, w in enumerate(remaining) if w.endswith(_PIECE_ENDS)), len(remaining)
         )
         mine, rest = remaining[:count], remaining[count:]
-        words: tuple[WordTiming, ...] = word_timing.align(mine, spans)
-        if len(mine) != len(spans) and len(sizes) == len(spans):
-            # espeak joined or split words ("on the" is one): match them by phoneme counts
-            own = [sum(len(g) for g in word_phonemes(self._phonemes(w))) for w in mine]
-            words = word_timing.align(mine, spans, (own, sizes))
+        alignments = piece.phoneme_alignments
+        if alignments:
+            phonemes = [a.phoneme for a in alignments]
+            counts = [int(a.num_samples) for a in alignments]
+            chunk = chunk_from_alignment(
+                samples, self.sample_rate, phonemes, counts, text, mine, self._phonemes
+            )
+            return chunk, rest
+        total = len(samples)
+        timeline = visemes.uniform_timeline(list(piece.phonemes), total, self.sample_rate)
+        words: tuple[WordTiming, ...] = word_timing.align(mine, [(0, total)] if total else [])
         return SpeechChunk(samples, self.sample_rate, timeline, text, words), rest
 
 
@@ -183,36 +172,6 @@ def _load_voice(model: Path, config: Path, alignments: bool) -> Any:
     )
     settings = PiperConfig.from_dict(json.loads(config.read_text(encoding="utf-8")))
     return PiperVoice(config=settings, session=session)
-
-
-def word_phonemes(phonemes: list[str]) -> list[list[str]]:
-    """The sounding phonemes of each word (stress and length marks left out)."""
-    groups: list[list[str]] = [[]]
-    for phoneme in phonemes:
-        if phoneme in _WORD_BREAKS:
-            if groups[-1]:
-                groups.append([])
-        elif phoneme not in visemes.STRESS and phoneme not in visemes.LENGTH:
-            groups[-1].append(phoneme)
-    return [g for g in groups if g]
-
-
-def word_spans(phonemes: list[str], counts: list[int]) -> list[tuple[int, int]]:
-    """(start, end) samples of each run of phonemes between word breaks."""
-    spans: list[tuple[int, int]] = []
-    position = 0
-    start: int | None = None
-    for phoneme, count in zip(phonemes, counts, strict=True):
-        if phoneme in _WORD_BREAKS:
-            if start is not None:
-                spans.append((start, position))
-                start = None
-        elif start is None:
-            start = position
-        position += count
-    if start is not None:
-        spans.append((start, position))
-    return spans
 
 
 def build(settings: Settings) -> PiperSynthesizer:

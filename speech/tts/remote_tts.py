@@ -32,7 +32,7 @@ from app.core.types import SpeechChunk
 from speech.normalize import language_of, normalize
 from speech.sentences import split_sentences
 from speech.server_errors import ServerHints, clip, explain
-from speech.tts.kokoro_tts import chunk_from_audio
+from speech.tts.chunks import chunk_from_audio
 
 _LOG = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ from speech import playback, visemes
 from speech.heard import Spoken, heard_text
 from speech.sentences import SentenceSplitter, split_sentences
 from speech.tts import words
-from speech.tts.piper_tts import word_spans
+from speech.tts.chunks import word_spans
 
 RATE = 1000  # a round rate keeps the arithmetic readable
 
