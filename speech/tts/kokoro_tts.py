@@ -62,11 +62,23 @@ class KokoroSynthesizer:
         options.intra_op_num_threads = max(1, (os.cpu_count() or 2) // 2)
         options.inter_op_num_threads = 1
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        session = rt.InferenceSession(
-            str(timed_model(model) or model),
-            sess_options=options,
-            providers=["CPUExecutionProvider"],
-        )
+
+        def load(path: Path) -> Any:
+            return rt.InferenceSession(
+                str(path), sess_options=options, providers=["CPUExecutionProvider"]
+            )
+
+        timed = timed_model(model)
+        try:
+            session = load(timed or model)
+        except Exception:
+            if timed is None or timed == model:
+                raise
+            # a damaged copy (the original is checked by the model manager): drop it, so
+            # the next start makes it again, and speak now with visemes from the audio
+            _LOG.exception("the timed Kokoro model %s does not load; removed", timed)
+            timed.unlink(missing_ok=True)
+            session = load(model)
         self._kokoro: Any = Kokoro.from_session(session, str(voices))
         self.timed: bool = bool(self._kokoro.has_timings)
         if voice not in self._kokoro.voices:

@@ -371,6 +371,26 @@ def test_kokoro_chunks_carry_visemes_and_words_from_its_own_durations(kokoro: An
     assert list(kokoro.synthesize("안녕하세요")) == []  # no Korean voice: skipped, no crash
 
 
+@needs_kokoro
+def test_a_damaged_timed_kokoro_copy_is_dropped_and_the_voice_still_speaks(
+    tmp_path: Path,
+) -> None:
+    from app.models.manager import ModelManager
+    from speech.tts.kokoro_tts import MODEL_FILE, MODEL_ID, VOICES_FILE, KokoroSynthesizer
+
+    folder = ModelManager(Settings()).resolve(MODEL_ID)
+    model = tmp_path / MODEL_FILE
+    model.symlink_to(folder / MODEL_FILE)
+    damaged = tmp_path / MODEL_FILE.replace(".onnx", ".timed.onnx")
+    damaged.write_bytes(b"not a model")  # newer than the model: taken as made already
+    synthesizer = KokoroSynthesizer(model, folder / VOICES_FILE)
+    assert not damaged.exists()  # removed, so the next start makes it again
+    assert not synthesizer.timed  # this time the visemes come from the audio
+    chunks = list(synthesizer.synthesize("Turn left after the gift shop."))
+    assert chunks and chunks[0].seconds > 0.5
+    assert_timelines_cover(chunks)
+
+
 @pytest.mark.audio
 @needs_pulse
 @needs_kokoro
