@@ -60,9 +60,9 @@ them, are left out of the score (none of the 52 sentences has one today).
 
 Systems: phoneme-driven visemes (Piper alignments; Kokoro's predicted durations;
 espeak-ng phoneme events) and the audio-driven estimator (:mod:`speech.audio_visemes`) on
-the same audio (Piper: the voice its templates were learned from, on sentences it never
-saw; espeak-ng and Kokoro: voices it never heard), scored against the same truth, so on
-the same word spans.
+the same audio (Piper: one of the five voices it was trained on, on sentences it never
+saw; espeak-ng and Kokoro's ``jf_alpha``: voices it never heard), scored against the same
+truth, so on the same word spans.
 
 **Korean** (``--engines espeak-ko``): espeak-ng's Korean phoneme events against a truth
 from the Hangul text: each syllable's jamo mapped by :mod:`speech.korean_visemes` after the
