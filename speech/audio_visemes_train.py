@@ -128,13 +128,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     voices = [v.strip() for v in args.voices.split(",") if v.strip()]
     if args.frames:
+        # the classifier file names the voices and sentences the frames were made from
         saved = np.load(args.frames)
         x, y = saved["x"], saved["y"]
-        count = int(saved["sentences"]) if "sentences" in saved else 0
+        voices, count = [str(v) for v in saved["voices"]], int(saved["sentences"])
     else:
         x, y, count = _frames(voices, args.text, args.sentences)
         if args.dump:
-            np.savez_compressed(args.dump, x=x, y=y, sentences=count)
+            np.savez_compressed(args.dump, x=x, y=y, voices=voices, sentences=count)
     network = fit(x, y, args.hidden)
     data = {
         "version": 2,
