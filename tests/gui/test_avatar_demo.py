@@ -1,4 +1,8 @@
-"""``dhuman avatar --demo`` and the face on the main window's stage."""
+"""``dhuman avatar --demo`` and the face on the main window's stage.
+
+``DHUMAN_WRITE_DOCS=1`` also rewrites ``docs/img/main_window.png``: the window as
+``dhuman`` wires it (the painted face on the stage), grabbed while the reply is spoken.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +31,8 @@ from dialog.persona import load_persona
 
 pytestmark = [pytest.mark.gui, pytest.mark.timeout(60)]
 
+DOCS_SHOT = Path(__file__).parents[2] / "docs" / "img" / "main_window.png"
+
 
 def test_the_demo_cycles_expressions_speaks_and_paints(qtbot: QtBot, tmp_path: Path) -> None:
     roles = Roles(synthesizer=FakeSynthesizer(seconds_per_word=0.15), sink=FakeAudioSink())
@@ -40,7 +46,7 @@ def test_the_demo_cycles_expressions_speaks_and_paints(qtbot: QtBot, tmp_path: P
 
 
 def test_the_window_stage_shows_the_painted_face_and_the_mouth_moves_with_speech(
-    qtbot: QtBot,
+    qtbot: QtBot, tmp_path: Path
 ) -> None:
     persona = load_persona("default")
     roles = Roles(
@@ -51,6 +57,7 @@ def test_the_window_stage_shows_the_painted_face_and_the_mouth_moves_with_speech
     session = Session(roles, persona)
     window = MainWindow(session, persona, "en")
     qtbot.addWidget(window)
+    window.resize(1120, 740)
     link = install_avatar(window, session, roles, Settings())
     assert link is not None and isinstance(window.avatar_view, FaceView)
     window.show()
@@ -60,13 +67,19 @@ def test_the_window_stage_shows_the_painted_face_and_the_mouth_moves_with_speech
         quiet = link.view.state["jawOpen"]
         session.submit_text("Where is radiology?")
         opened: list[float] = []
+        shot: QImage | None = None
         qtbot.waitUntil(lambda: window.mode is AvatarMode.SPEAKING, timeout=15000)
         while window.mode is AvatarMode.SPEAKING and len(opened) < 200:
             qtbot.wait(16)
             opened.append(link.view.state["jawOpen"])
+            if shot is None and opened[-1] > 0.3 and len(opened) > 40:
+                shot = window.grab().toImage()  # mid-reply: mouth open, captions shown
         assert quiet < 0.1
         assert max(opened) > 0.25, "the painted mouth opens while the reply plays"
         assert min(opened) < max(opened) - 0.15, "and closes between sounds"
+        assert shot is not None
+        target = DOCS_SHOT if os.environ.get("DHUMAN_WRITE_DOCS") == "1" else tmp_path / "w.png"
+        assert shot.save(str(target))
     finally:
         link.close()
         session.close()
