@@ -59,6 +59,10 @@ class AsrSettings(Section):
     engine: str = "faster-whisper"
     model: str = "whisper-base"
     language: Literal["auto", "en", "ko"] = "auto"
+    # utterances up to half this long are decoded in this encoder window instead of
+    # Whisper's 30 s (3-6x faster on a CPU; a doubtful result is decoded again in 30 s);
+    # 0 turns it off
+    encoder_window_s: float = Field(10.0, ge=0, le=30)
 
 
 class TtsSettings(Section):

@@ -8,11 +8,22 @@ Tuned for the session's short, already-cut utterances: no internal VAD, no condi
 on previous text, no timestamps, a beam of 2 by default (greedy lost a word; see
 ``bench/asr_rtf_wer.py`` for what a wider beam buys) and a short temperature fallback so
 a burst of noise cannot cost several decoding passes.
+
+Short utterances get a short encoder window. Whisper pads every input to 30 s, and on a
+CPU the encoder's work over that window is most of a short utterance's decode (base int8,
+two threads: ~700 ms for 30 s, ~115 ms for 10 s). The model accepts a shorter input, but
+it was trained on 30 s: padding the features with zeros (what faster-whisper does)
+truncated a third of the phrases in a 10 s window. Padding the *waveform* with silence to
+the window, as Whisper's own front end pads, kept them whole. A windowed pass is one
+greedy-or-beam pass at temperature 0; a result that looks wrong (Whisper's own
+compression and log-probability checks, nothing heard, a sentence said twice at the end)
+is decoded again the ordinary way, so the window can cost time but not words.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 from collections.abc import Sequence
@@ -20,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from faster_whisper import WhisperModel
 
 from app.config.settings import Settings
@@ -51,6 +63,16 @@ class WhisperOptions:
     languages: tuple[str, ...] = DEFAULT_LANGUAGES
     # how much lower the model's worker threads run than the app (speech.compute_priority)
     pool_nice: int = DEFAULT_NICE
+    # the encoder window for utterances up to half its length (see the module's notes);
+    # 0 or 30: Whisper's 30 s for everything
+    encoder_window_s: float = 10.0
+
+
+# Whisper's own checks on a decoded pass (faster-whisper's defaults): above this gzip
+# ratio the text is looping, below this mean token log-probability it is guessing
+COMPRESSION_LIMIT = 2.4
+LOGPROB_LIMIT = -1.0
+_SENTENCE_END = re.compile(r"(?<=[.!?。？！])\s+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +104,7 @@ class FasterWhisperTranscriber:
         self.name = name or self.model_dir.name
         threads = self.options.cpu_threads or os.cpu_count() or 1
         self._model: Any = built_at_low_priority(
-            lambda: WhisperModel(
+            lambda: _WindowedWhisper(
                 str(self.model_dir),
                 device="cpu",
                 compute_type=self.options.compute_type,
@@ -96,6 +118,8 @@ class FasterWhisperTranscriber:
             raise ValueError(f"{self.name} understands English only, not {language!r}")
         self.language = language if self.multilingual else "en"
         self._lock = threading.Lock()
+        self.windowed = 0  # decodes answered in the short window
+        self.rewound = 0  # windowed decodes that looked wrong and were done again in 30 s
 
     # ------------------------------------------------------------------ the role
     def transcribe(
@@ -162,7 +186,41 @@ class FasterWhisperTranscriber:
     def _decode(
         self, samples: FloatArray, language: str | None, partial: bool, beam: int | None = None
     ) -> tuple[str, str, float, list[tuple[str, float]]]:
-        temperatures: Sequence[float] = (0.0,) if partial else self.options.temperatures
+        padded = self._in_window(samples)
+        if padded is not None:
+            self._model.window_frames = round(self.options.encoder_window_s * 100)
+            try:
+                segments, info = self._transcribe(padded, language, partial, beam, (0.0,))
+            finally:
+                self._model.window_frames = 0
+            text = self._text(segments)
+            if not _looks_wrong(segments, text):
+                self.windowed += 1
+                return text, *_language_of(info)
+            self.rewound += 1
+        segments, info = self._transcribe(samples, language, partial, beam)
+        return self._text(segments), *_language_of(info)
+
+    def _in_window(self, samples: FloatArray) -> FloatArray | None:
+        """``samples`` padded with silence to the short encoder window, or None when the
+        utterance is over half the window (or the window is off)."""
+        window = self.options.encoder_window_s
+        if not 0 < window < 30 or samples.size > window / 2 * WHISPER_RATE:
+            return None
+        # the feature extractor adds 160 samples: the features are exactly the window
+        size = round(window * WHISPER_RATE) - 160
+        return np.concatenate([samples, np.zeros(size - samples.size, dtype=np.float32)])
+
+    def _transcribe(
+        self,
+        samples: FloatArray,
+        language: str | None,
+        partial: bool,
+        beam: int | None,
+        temperatures: Sequence[float] | None = None,
+    ) -> tuple[list[Any], Any]:
+        if temperatures is None:
+            temperatures = (0.0,) if partial else self.options.temperatures
         beam_size = 1 if partial else beam or self.options.beam_size
         segments, info = self._model.transcribe(
             samples,
@@ -170,6 +228,8 @@ class FasterWhisperTranscriber:
             task="transcribe",
             beam_size=beam_size,
             temperature=list(temperatures),
+            compression_ratio_threshold=COMPRESSION_LIMIT,
+            log_prob_threshold=LOGPROB_LIMIT,
             condition_on_previous_text=False,
             # timestamps let Whisper cut long audio at word boundaries; an utterance that
             # fits one 30 s window decodes faster without them
@@ -177,9 +237,48 @@ class FasterWhisperTranscriber:
             vad_filter=self.options.vad_filter,
         )
         # segments is a lazy generator: the decoding happens here
-        text = collapse_repetitions(" ".join(s.text.strip() for s in segments if s.text.strip()))
-        probs = [(str(code), float(p)) for code, p in info.all_language_probs or []]
-        return text, str(info.language), float(info.language_probability), probs
+        return list(segments), info
+
+    @staticmethod
+    def _text(segments: list[Any]) -> str:
+        return collapse_repetitions(" ".join(s.text.strip() for s in segments if s.text.strip()))
+
+
+class _WindowedWhisper(WhisperModel):  # type: ignore[misc]
+    """``WhisperModel`` whose encoder can be given less than the 30 s it pads every input
+    to: with ``window_frames`` set, each encoder input is cut to that many feature frames
+    (the caller padded the audio with silence to exactly that length, so only the zeros
+    faster-whisper appended are cut). Language detection goes through here too.
+    Read and set only under the transcriber's lock."""
+
+    window_frames = 0
+
+    def encode(self, features: Any) -> Any:
+        if self.window_frames and features.shape[-1] > self.window_frames:
+            features = features[..., : self.window_frames]
+        return super().encode(features)
+
+
+def _language_of(info: Any) -> tuple[str, float, list[tuple[str, float]]]:
+    probs = [(str(code), float(p)) for code, p in info.all_language_probs or []]
+    return str(info.language), float(info.language_probability), probs
+
+
+def _looks_wrong(segments: list[Any], text: str) -> bool:
+    """A windowed pass to decode again in the ordinary 30 s window: Whisper's own checks
+    failed (it would have retried at a higher temperature), it heard nothing, or it said
+    its last sentence twice (the short window's one failure that passes those checks)."""
+    if not text:
+        return True
+    for segment in segments:
+        if segment.compression_ratio > COMPRESSION_LIMIT or segment.avg_logprob < LOGPROB_LIMIT:
+            return True
+    sentences = [_plain(s) for s in _SENTENCE_END.split(text.strip()) if _plain(s)]
+    return len(sentences) >= 2 and sentences[-1] == sentences[-2]
+
+
+def _plain(sentence: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]", " ", sentence.lower()).split())
 
 
 def collapse_repetitions(text: str, keep: int = 2, longest: int = 4) -> str:
@@ -232,6 +331,8 @@ def load_transcriber(
 
     model = model_id or settings.asr.model
     lang = language or settings.asr.language
+    if options is None:
+        options = WhisperOptions(encoder_window_s=settings.asr.encoder_window_s)
     try:
         folder = ModelManager(settings).resolve(model)
     except ModelError as exc:

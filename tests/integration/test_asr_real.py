@@ -25,8 +25,10 @@ pytest.importorskip("faster_whisper", reason="pip install faster-whisper")
 from speech.asr.audio import read_wav, resample
 from speech.asr.faster_whisper_asr import (
     FasterWhisperTranscriber,
+    WhisperOptions,
     load_transcriber,
 )
+from tests.support.pulse import clip_phrases
 
 pytestmark = pytest.mark.slow
 
@@ -92,6 +94,42 @@ def test_base_detects_english(base: FasterWhisperTranscriber) -> None:
     clip = _clips()[0]
     audio, rate = read_wav(clip.path)
     assert base.transcribe(audio, rate).language == "en"
+
+
+def test_short_utterances_decode_in_the_short_window_and_keep_their_words(
+    base: FasterWhisperTranscriber,
+) -> None:
+    """A conversation's phrases go through the 10 s encoder window (language detected in
+    it too) and come out with the words the full 30 s window gives; a 10 s clip does not."""
+    _clips()
+    assert base.language is None and base.options.encoder_window_s == 10.0
+    full = load_transcriber(Settings(), "whisper-base", "en", WhisperOptions(encoder_window_s=0))
+    independent = {c.name for c in CLIPS if c.independent}
+    phrases = [p for p in clip_phrases(16000) if p.name in independent][:10]
+    assert len(phrases) == 10
+    windowed, rewound = base.windowed, base.rewound
+    short_words: list[str] = []
+    full_words: list[str] = []
+    for phrase in phrases:
+        heard = base.transcribe(phrase.samples, 16000)
+        assert heard.language == "en"
+        short_words.append(heard.text)
+        full_words.append(full.transcribe(phrase.samples, 16000).text)
+    assert full.windowed == 0 and full.rewound == 0
+    # a phrase is decoded in the window, and again in 30 s when that pass looked wrong
+    # (or once more in the window when detection strayed outside English and Korean)
+    assert base.windowed - windowed >= 8
+    assert base.rewound - rewound <= 2
+    agreement = wer(" ".join(full_words), " ".join(short_words))
+    _report(f"\nshort window vs 30 s on {len(phrases)} phrases: WER {agreement:.1%}")
+    assert agreement <= 0.05, (full_words, short_words)
+
+    beckett = next(c for c in CLIPS if c.name == "beckett.wav")
+    audio, rate = read_wav(beckett.path)
+    assert len(audio) / rate > 5.0
+    windowed = base.windowed
+    assert wer(beckett.text, base.transcribe(audio, rate).text) <= 0.10
+    assert base.windowed == windowed  # over half the window: Whisper's 30 s
 
 
 def test_tiny_english_word_error_rate(tiny: FasterWhisperTranscriber) -> None:
