@@ -24,7 +24,7 @@ itself the bench swaps the collector in. Run on a private PulseAudio server::
     XDG_RUNTIME_DIR=/tmp/dhuman-xdg-bench . scripts/virtual-devices.sh start
     python bench/listen_latency.py [--models whisper-base whisper-tiny.en] [--stop-ms 400]
         [--no-speculation] [--endpoint-ms 400 --stop-ms 1200] [--utterances 24]
-        [--session-wiring] [--structure] [--speculative-beam 1]
+        [--session-wiring] [--structure] [--speculative-beam 1] [--language auto]
 """
 
 from __future__ import annotations
@@ -105,7 +105,9 @@ def run_model(model: str, args: argparse.Namespace) -> None:
     settings = Settings()
     settings.vad.stop_ms = args.stop_ms
     options = WhisperOptions(speculative_beam=args.speculative_beam)
-    whisper = load_transcriber(settings, model, "en", options)
+    # "auto" (the app's default) detects the language in each decode; tiny.en is English only
+    language = args.language if model != "whisper-tiny.en" else "en"
+    whisper = load_transcriber(settings, model, language, options)
     phrases = clip_phrases(48000)
     whisper.transcribe(phrases[0].samples[::3], 16000)  # warm-up
     timed = TimedTranscriber(whisper)
@@ -359,6 +361,7 @@ def wer_sweep(model: str) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--models", nargs="+", default=["whisper-base", "whisper-tiny.en"])
+    parser.add_argument("--language", choices=["en", "ko", "auto"], default="en")
     parser.add_argument("--utterances", type=int, default=24)
     parser.add_argument("--stop-ms", type=int, default=400)
     parser.add_argument("--endpoint-ms", type=float, default=None)

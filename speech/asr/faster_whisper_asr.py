@@ -190,16 +190,35 @@ class FasterWhisperTranscriber:
         if padded is not None:
             self._model.window_frames = round(self.options.encoder_window_s * 100)
             try:
-                segments, info = self._transcribe(padded, language, partial, beam, (0.0,))
+                # detected here rather than inside ``transcribe``, so that the choice is
+                # made among the product's languages before decoding: on a 4 s English
+                # clip a short window leaned Welsh (0.52 against 0.45) and decoded a loop
+                probs = self._detect(padded) if language is None else []
+                chosen = probs[0][0] if probs else language
+                segments, info = self._transcribe(padded, chosen, partial, beam, (0.0,))
             finally:
                 self._model.window_frames = 0
             text = self._text(segments)
             if not _looks_wrong(segments, text):
                 self.windowed += 1
+                if probs:
+                    return text, probs[0][0], probs[0][1], probs
                 return text, *_language_of(info)
             self.rewound += 1
         segments, info = self._transcribe(samples, language, partial, beam)
         return self._text(segments), *_language_of(info)
+
+    def _detect(self, padded: FloatArray) -> list[tuple[str, float]]:
+        """Language probabilities with the best of the allowed languages first (the
+        encoder is cut to the window, see ``_WindowedWhisper``)."""
+        _, _, ranked = self._model.detect_language(audio=padded)
+        probs = [(str(code), float(p)) for code, p in ranked]
+        allowed = self.options.languages
+        best = max((p for p in probs if p[0] in allowed), key=lambda p: p[1], default=None)
+        if allowed and best is not None and best != probs[0]:
+            probs.remove(best)
+            probs.insert(0, best)
+        return probs
 
     def _in_window(self, samples: FloatArray) -> FloatArray | None:
         """``samples`` padded with silence to the short encoder window, or None when the

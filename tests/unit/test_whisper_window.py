@@ -79,3 +79,15 @@ def test_doubtful_windowed_passes_are_decoded_again(
 )
 def test_plausible_windowed_passes_stand(text: str) -> None:
     assert not _looks_wrong([segment(text)], text)
+
+
+def test_detection_in_the_window_puts_the_best_allowed_language_first() -> None:
+    ranked = [("cy", 0.52), ("en", 0.45), ("mi", 0.01), ("ko", 0.005)]
+    model = SimpleNamespace(detect_language=lambda audio: ("cy", 0.52, ranked))
+    owner = SimpleNamespace(_model=model, options=WhisperOptions())
+    probs = FasterWhisperTranscriber._detect(owner, np.zeros(16000, np.float32))  # type: ignore[arg-type]
+    assert probs[0] == ("en", 0.45) and sorted(probs) == sorted(ranked)
+    anything = SimpleNamespace(_model=model, options=WhisperOptions(languages=()))
+    silence = np.zeros(16000, np.float32)
+    unrestricted = FasterWhisperTranscriber._detect(anything, silence)  # type: ignore[arg-type]
+    assert unrestricted[0] == ("cy", 0.52)
