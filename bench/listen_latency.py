@@ -25,6 +25,7 @@ itself the bench swaps the collector in. Run on a private PulseAudio server::
     python bench/listen_latency.py [--models whisper-base whisper-tiny.en] [--stop-ms 400]
         [--no-speculation] [--endpoint-ms 400 --stop-ms 1200] [--utterances 24]
         [--session-wiring] [--structure] [--speculative-beam 1] [--language auto]
+        [--window 0]
 """
 
 from __future__ import annotations
@@ -104,7 +105,7 @@ def run_model(model: str, args: argparse.Namespace) -> None:
 
     settings = Settings()
     settings.vad.stop_ms = args.stop_ms
-    options = WhisperOptions(speculative_beam=args.speculative_beam)
+    options = WhisperOptions(speculative_beam=args.speculative_beam, encoder_window_s=args.window)
     # "auto" (the app's default) detects the language in each decode; tiny.en is English only
     language = args.language if model != "whisper-tiny.en" else "en"
     whisper = load_transcriber(settings, model, language, options)
@@ -278,7 +279,7 @@ def _structure_one(
 
 def structure(model: str, args: argparse.Namespace) -> None:
     """Offline: where the end-of-speech -> final latency goes, in audio time."""
-    options = WhisperOptions(speculative_beam=args.speculative_beam)
+    options = WhisperOptions(speculative_beam=args.speculative_beam, encoder_window_s=args.window)
     whisper = load_transcriber(Settings(), model, "en", options)
     phrases = clip_phrases(16000)
     whisper.transcribe(phrases[0].samples, 16000)  # warm-up
@@ -362,6 +363,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--models", nargs="+", default=["whisper-base", "whisper-tiny.en"])
     parser.add_argument("--language", choices=["en", "ko", "auto"], default="en")
+    # asr.encoder_window_s (0: Whisper's 30 s window for every utterance)
+    parser.add_argument("--window", type=float, default=Settings().asr.encoder_window_s)
     parser.add_argument("--utterances", type=int, default=24)
     parser.add_argument("--stop-ms", type=int, default=400)
     parser.add_argument("--endpoint-ms", type=float, default=None)
