@@ -39,6 +39,7 @@ from app.core.registry import RoleUnavailable
 from app.core.types import FloatArray, Transcript
 from speech.asr.audio import WHISPER_RATE, resample, to_mono_float32
 from speech.compute_priority import DEFAULT_NICE, built_at_low_priority
+from speech.sentences import split_sentences
 
 # the languages the product speaks; detection picks among these when set to "auto"
 DEFAULT_LANGUAGES: tuple[str, ...] = ("en", "ko")
@@ -72,7 +73,6 @@ class WhisperOptions:
 # ratio the text is looping, below this mean token log-probability it is guessing
 COMPRESSION_LIMIT = 2.4
 LOGPROB_LIMIT = -1.0
-_SENTENCE_END = re.compile(r"(?<=[.!?。？！])\s+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,11 +165,7 @@ class FasterWhisperTranscriber:
             if wanted is None and allowed and lang not in allowed and probs:
                 # detection strayed outside the product's languages (short or noisy
                 # audio): decode again in the most likely allowed one
-                best = max(
-                    (p for p in probs if p[0] in allowed),
-                    key=lambda p: p[1],
-                    default=None,
-                )
+                best = _best_allowed(probs, allowed)
                 if best is not None:
                     text, lang, _, _ = self._decode(samples, best[0], partial, beam)
                     prob = best[1]
@@ -213,9 +209,8 @@ class FasterWhisperTranscriber:
         encoder is cut to the window, see ``_WindowedWhisper``)."""
         _, _, ranked = self._model.detect_language(audio=padded)
         probs = [(str(code), float(p)) for code, p in ranked]
-        allowed = self.options.languages
-        best = max((p for p in probs if p[0] in allowed), key=lambda p: p[1], default=None)
-        if allowed and best is not None and best != probs[0]:
+        best = _best_allowed(probs, self.options.languages)
+        if best is not None and best != probs[0]:
             probs.remove(best)
             probs.insert(0, best)
         return probs
@@ -278,6 +273,13 @@ class _WindowedWhisper(WhisperModel):  # type: ignore[misc]
         return super().encode(features)
 
 
+def _best_allowed(
+    probs: list[tuple[str, float]], allowed: tuple[str, ...]
+) -> tuple[str, float] | None:
+    """The most likely of the ``allowed`` languages (None when none is, or none is set)."""
+    return max((p for p in probs if p[0] in allowed), key=lambda p: p[1], default=None)
+
+
 def _language_of(info: Any) -> tuple[str, float, list[tuple[str, float]]]:
     probs = [(str(code), float(p)) for code, p in info.all_language_probs or []]
     return str(info.language), float(info.language_probability), probs
@@ -292,7 +294,7 @@ def _looks_wrong(segments: list[Any], text: str) -> bool:
     for segment in segments:
         if segment.compression_ratio > COMPRESSION_LIMIT or segment.avg_logprob < LOGPROB_LIMIT:
             return True
-    sentences = [_plain(s) for s in _SENTENCE_END.split(text.strip()) if _plain(s)]
+    sentences = [plain for s in split_sentences(text) if (plain := _plain(s))]
     return len(sentences) >= 2 and sentences[-1] == sentences[-2]
 
 
