@@ -23,6 +23,7 @@ Run from the repository root: ``python bench/asr_rtf_wer.py [--beams 1 5] [--rep
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import statistics
 import sys
@@ -33,11 +34,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import itertools
-
 from app.config.settings import Settings
 from speech.asr.audio import read_wav, resample
 from speech.asr.faster_whisper_asr import WhisperOptions, load_transcriber
+from tests.support.pulse import percentile
 from tests.support.speech_clips import Clip, load_clips, wer
 
 MODELS = ("whisper-tiny.en", "whisper-base")
@@ -150,11 +150,11 @@ def utterances(
                     if clip.independent:
                         wers.append(wer(clip.text, " ".join(texts)))
                 spent[size] = sum(times)
-                ms = sorted(1000 * t for t in times)
+                ms = [1000 * t for t in times]
                 label = f"{size:g} s window" if size else "30 s window"
                 print(
                     f"  {model:16} {label:13} decode p50 {statistics.median(ms):4.0f} ms "
-                    f"p95 {ms[int(0.95 * (len(ms) - 1))]:4.0f} ms; WER (independent clips) "
+                    f"p95 {percentile(ms, 95):4.0f} ms; WER (independent clips) "
                     f"{statistics.mean(wers):5.1%}; windowed {asr.windowed}, "
                     f"done again in 30 s {asr.rewound}"
                 )
