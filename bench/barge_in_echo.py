@@ -18,11 +18,13 @@ itself, so run it on a private PulseAudio server::
 
     XDG_RUNTIME_DIR=/tmp/dhuman-xdg-bench . scripts/virtual-devices.sh start
     python bench/barge_in_echo.py [--trials 24] [--quiet-s 60] [--ser-db 0] [--no-gate]
-        [--busy-thread 30]
+        [--busy-thread 30] [--stalls 30,150 --stall-gap 0.5,2]
 
 ``--busy-thread MS`` adds a loaded app's interpreter: a Python thread that holds it in
 bursts of MS milliseconds with 5 ms rests, so the audio callbacks and the capture worker
-run late and the speaker underruns (robustness, not a latency figure).
+run late and the speaker underruns (robustness, not a latency figure). ``--stalls LO,HI``
+freezes this process and the sound server together for LO-HI ms every ``--stall-gap``
+seconds, as a busy virtual host does (:class:`tests.support.stalls.HostStalls`).
 """
 
 from __future__ import annotations
@@ -38,6 +40,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.support.pulse import percentile, pulse_problem, run_barge_in
+from tests.support.stalls import HostStalls
+
+
+def _span(text: str) -> tuple[float, float]:
+    low, high = (float(x) for x in text.split(","))
+    return low, high
 
 
 def busy_interpreter(burst_ms: float, stop: threading.Event) -> None:
@@ -57,6 +65,11 @@ def main() -> int:
     parser.add_argument("--no-gate", action="store_true", help="the plain VAD (baseline)")
     parser.add_argument("--ser-db", type=float, default=0.0, help="person over avatar, dB")
     parser.add_argument("--busy-thread", type=float, default=0.0, metavar="MS")
+    parser.add_argument("--stalls", type=_span, default=None, metavar="LO,HI", help="ms")
+    parser.add_argument(
+        "--output-buffer-ms", type=float, default=0.0, help="fixed speaker buffer (0: adapts)"
+    )
+    parser.add_argument("--stall-gap", type=_span, default=(0.5, 2.0), metavar="LO,HI")
     parser.add_argument("-v", "--verbose", action="store_true", help="log each barge-in")
     args = parser.parse_args()
     if args.verbose:
@@ -70,9 +83,15 @@ def main() -> int:
         threading.Thread(
             target=busy_interpreter, args=(args.busy_thread, stop), daemon=True
         ).start()
+    pause, gap = args.stalls, args.stall_gap
     try:
         run = run_barge_in(
-            quiet_s=args.quiet_s, trials=args.trials, ser_db=args.ser_db, gate=not args.no_gate
+            quiet_s=args.quiet_s,
+            trials=args.trials,
+            ser_db=args.ser_db,
+            gate=not args.no_gate,
+            sink_latency=args.output_buffer_ms / 1000 if args.output_buffer_ms else "low",
+            stall=(lambda pids: HostStalls(pids, pause_ms=pause, gap_s=gap)) if pause else None,
         )
     finally:
         stop.set()
@@ -80,6 +99,11 @@ def main() -> int:
     print(f"echo gate: {'off (plain VAD)' if args.no_gate else 'on'}")
     if args.busy_thread > 0:
         print(f"a busy Python thread holds the interpreter {args.busy_thread:.0f} ms at a time")
+    if run.stalls:
+        print(
+            f"host stalls: {run.stalls} of {pause[0]:.0f}-{pause[1]:.0f} ms every "
+            f"{gap[0]:g}-{gap[1]:g} s ({100 * run.stalled_share:.1f} % of the time frozen)"
+        )
     print(f"the person's speech over the avatar's echo: {args.ser_db:+.1f} dB (active RMS)")
     print(f"avatar alone {run.quiet_s:.0f} s: {run.quiet_false} false barge-ins")
     print(f"during the trials: {run.trial_false} false barge-ins (outside any phrase)")
@@ -97,7 +121,10 @@ def main() -> int:
         f"starts by the echo gate {run.fast_starts}, unconfirmed by the VAD (dropped) "
         f"{run.unconfirmed}; utterances delivered {run.utterances}"
     )
-    print(f"capture overflows {run.overflows}, sink underruns {run.underruns}")
+    print(
+        f"capture overflows {run.overflows}, sink underruns {run.underruns}; speaker "
+        f"buffer at the end {1000 * run.output_latency:.0f} ms"
+    )
     return 0
 
 

@@ -324,5 +324,7 @@ def _resample(samples: FloatArray, source: int, target: int) -> FloatArray:
 
 def build(settings: Settings) -> SoundDeviceSink:
     """Registry factory: the configured output device, checked now so problems show early."""
-    check_output_device(settings.audio.output_device)
-    return SoundDeviceSink(settings.audio.output_device)
+    audio = settings.audio
+    check_output_device(audio.output_device)
+    fixed = audio.output_buffer_ms
+    return SoundDeviceSink(audio.output_device, latency=fixed / 1000 if fixed else "low")

@@ -107,6 +107,9 @@ class AudioSettings(Section):
     output_device: str | None = None
     # hands-free: the avatar finds turns itself; push-to-talk: hold the button to speak
     mic_mode: Literal["hands-free", "push-to-talk", "muted"] = "hands-free"
+    # the speaker's buffer: 0 is the device's low latency; more survives a busy machine
+    # (fewer underruns) and delays the first word as much
+    output_buffer_ms: int = Field(0, ge=0, le=1000)
 
 
 class CameraSettings(Section):

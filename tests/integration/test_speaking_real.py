@@ -26,6 +26,7 @@ import pytest
 from app.config.settings import Settings
 from app.core.types import SpeechChunk
 from tests.support.monitor import MonitorRecorder, Recording
+from tests.support.steal import StealMeter
 
 pytestmark = pytest.mark.slow
 
@@ -188,41 +189,63 @@ def test_piper_chunks_carry_a_viseme_timeline_covering_the_audio(synthesizer: An
 def test_spoken_sentence_is_heard_and_understood(
     synthesizer: Any, sink: Any, tmp_path: Path
 ) -> None:
+    """The words always; the timing on a host that let the machine run.
+
+    A virtual machine's host can take the CPUs away for hundreds of milliseconds (steal):
+    the sound server and the recorder stop with the app, and a 250 ms bound on the first
+    sound then measures the host. A timing miss with the host stealing more than
+    :data:`tests.support.steal.FAIR_SHARE` is tried again (three tries); the words are
+    checked on every recording."""
     from faster_whisper import WhisperModel
 
     from app.models.manager import ModelManager
 
     chunks = list(synthesizer.synthesize(SENTENCE))
     audio = np.concatenate([c.samples for c in chunks])
-    with MonitorRecorder(tmp_path) as recorder:
-        started = time.monotonic()
-        for chunk in chunks:
-            sink.play(chunk)
-        assert sink.wait_done(timeout=10)
-        done = time.monotonic()
-        report = sink.stop()
-        time.sleep(0.1)
-    recording = recorder.recording
-    assert recording is not None
-    assert not report.interrupted
-    assert report.heard_samples == len(audio)
-
-    heard_from = _locate(recording, audio, chunks[0].sample_rate)
-    last_sound = recording.last_sound_time()
-    # wait_done returns when the last sample is heard, not when it was handed over
-    assert done >= last_sound - 0.03, (done, last_sound)
-    assert heard_from - started < 0.25  # first audio (includes opening the device)
-
     model = WhisperModel(
         str(ModelManager(Settings()).resolve("whisper-tiny.en")),
         device="cpu",
         compute_type="int8",
     )
-    sixteen = _resample(recording.samples, recording.rate, 16000).astype(np.float32)
-    segments, _ = model.transcribe(sixteen, language="en", beam_size=1)
-    heard = " ".join(s.text for s in segments)
-    ratio = difflib.SequenceMatcher(None, _words(heard), _words(SENTENCE)).ratio()
-    assert ratio >= 0.8, heard
+    timing: list[str] = []
+    steals: list[str] = []
+    for attempt in range(3):
+        folder = tmp_path / f"try{attempt}"
+        folder.mkdir()
+        with StealMeter() as steal, MonitorRecorder(folder) as recorder:
+            started = time.monotonic()
+            for chunk in chunks:
+                sink.play(chunk)
+            assert sink.wait_done(timeout=10)
+            done = time.monotonic()
+            report = sink.stop()
+            time.sleep(0.1)
+        recording = recorder.recording
+        assert recording is not None
+        assert not report.interrupted
+        assert report.heard_samples == len(audio)
+
+        sixteen = _resample(recording.samples, recording.rate, 16000).astype(np.float32)
+        segments, _ = model.transcribe(sixteen, language="en", beam_size=1)
+        heard = " ".join(s.text for s in segments)
+        ratio = difflib.SequenceMatcher(None, _words(heard), _words(SENTENCE)).ratio()
+        assert ratio >= 0.8, heard
+
+        heard_from = _locate(recording, audio, chunks[0].sample_rate)
+        last_sound = recording.last_sound_time()
+        timing = []
+        # wait_done returns when the last sample is heard, not when it was handed over
+        if done < last_sound - 0.03:
+            timing.append(f"wait_done returned {last_sound - done:.3f} s before the end")
+        if heard_from - started >= 0.25:  # first audio (includes opening the device)
+            timing.append(f"first sound {heard_from - started:.3f} s after play()")
+        steals.append(steal.describe())
+        if not timing or steal.fair:
+            break
+        sink.close()  # the next try opens the device afresh, as the first did
+    else:
+        pytest.skip(f"words heard; the host starved every timed try: {timing}; {steals}")
+    assert not timing, f"{timing}; {steal.describe()}"
 
 
 @pytest.mark.audio

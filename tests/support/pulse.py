@@ -20,8 +20,8 @@ import subprocess
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,9 +29,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from app.core.types import FloatArray
+from tests.support.stalls import sound_server_pid
 
 if TYPE_CHECKING:
     from tests.support.barge_in_replay import BargeInTap
+    from tests.support.stalls import HostStalls
 
 MIC_SOURCE = "vmic"
 MIC_SINK = "micfeed"
@@ -374,6 +376,9 @@ class BargeInRun:
     unconfirmed: int
     overflows: int
     underruns: int
+    output_latency: float = 0.0  # the speaker's buffer at the end (it may have grown)
+    stalls: int = 0  # host stalls injected (``stall``), and their share of the run
+    stalled_share: float = 0.0
 
     @property
     def false_per_minute(self) -> float:
@@ -390,6 +395,8 @@ def run_barge_in(
     lead_s: float = 1.0,
     interrupt: bool = True,
     tap: BargeInTap | None = None,
+    stall: Callable[[list[int]], HostStalls] | None = None,
+    sink_latency: float | str = "low",
 ) -> BargeInRun:
     """The avatar talks through a 30 ms echo loopback: alone for ``quiet_s``, then
     ``trials`` times: it starts talking again and after ``lead_s`` a real phrase is
@@ -399,8 +406,11 @@ def run_barge_in(
     echo gate on the sink's reference.
 
     ``interrupt=False`` keeps the avatar talking over a detected phrase; ``tap`` records
-    the listener's inputs for :func:`tests.support.barge_in_replay.replay`. Runs on a
-    fresh virtual sound server (:func:`restart_sound_server`)."""
+    the listener's inputs for :func:`tests.support.barge_in_replay.replay`; ``stall``
+    makes the :class:`~tests.support.stalls.HostStalls` that freeze this process and the
+    sound server while the avatar talks (given their pids). Runs on a fresh virtual sound
+    server (:func:`restart_sound_server`). ``sink_latency``: the speaker's buffer (seconds
+    fixes it; "low" starts small and grows after underruns, as the app does)."""
     from app.core.listening import UtteranceCollector
     from app.core.types import SpeechChunk
     from speech.capture import SoundDeviceSource
@@ -414,7 +424,7 @@ def run_barge_in(
     restart_sound_server()
     starts: list[float] = []
     heard: list[float] = []
-    sink = SoundDeviceSink()
+    sink = SoundDeviceSink(latency=sink_latency)
 
     def started() -> None:
         starts.append(time.monotonic())
@@ -458,11 +468,15 @@ def run_barge_in(
             sink.play(SpeechChunk(avatar[i : min(i + avatar_rate, end)], avatar_rate))
         cursor = end
 
-    with echo_loopback(30):
+    final_latency = 0.0
+    with echo_loopback(30), ExitStack() as stack:
         feed = MicFeed()
         try:
             source.start(feed_listener)
             time.sleep(1.0)
+            stalls = None
+            if stall is not None:
+                stalls = stack.enter_context(stall([os.getpid(), sound_server_pid()]))
             began = time.monotonic()
             talk(quiet_s + 1.0)
             wait_until(began + quiet_s)
@@ -479,6 +493,9 @@ def run_barge_in(
                 time.sleep(max(0.3, spacing_s - phrase.seconds))
                 played.append((phrase, item))
             sink.stop()
+            final_latency = sink.output_latency
+            if stalls is not None:
+                stack.close()  # the run's last utterance is delivered on a running machine
             time.sleep(0.5)
         finally:
             source.stop()
@@ -510,6 +527,9 @@ def run_barge_in(
         unconfirmed=collector.dropped,
         overflows=source.overflows,
         underruns=sink.underruns,
+        output_latency=final_latency,
+        stalls=stalls.report.stalls if stalls is not None else 0,
+        stalled_share=stalls.report.share if stalls is not None else 0.0,
     )
 
 

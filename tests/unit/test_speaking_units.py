@@ -120,21 +120,23 @@ def test_timeline_rejects_mismatched_lengths_and_uniform_fallback_covers_audio()
 class FakeStream:
     """Stands in for sounddevice.OutputStream; the test runs callbacks and moves time."""
 
-    latency = 0.02
-
     def __init__(self, **kwargs: Any) -> None:
+        asked = kwargs.get("latency")
+        self.latency = asked if isinstance(asked, float) else 0.02  # "low" through Pulse
         self.callback = kwargs["callback"]
         self.blocksize = kwargs["blocksize"]
         self.samplerate = kwargs["samplerate"]
         self.time = 100.0
         self.aborted = 0
+        self.closed = False
 
     def start(self) -> None: ...
 
     def abort(self, ignore_errors: bool = True) -> None:
         self.aborted += 1
 
-    def close(self, ignore_errors: bool = True) -> None: ...
+    def close(self, ignore_errors: bool = True) -> None:
+        self.closed = True
 
     def pull(self, dac_delay: float = 0.02, underflow: bool = False) -> np.ndarray:
         """One callback at the current time; its buffer reaches the speaker after dac_delay."""
@@ -551,3 +553,18 @@ def test_say_sends_korean_for_the_english_only_voice_to_the_auto_engine() -> Non
         build_parser().parse_args(["say", "Hello", "--language", "en"]), settings, err
     )
     assert settings.tts.engine == "piper"
+
+
+# ------------------------------------------------------------------ the buffer
+
+
+def test_the_speaker_buffer_is_low_unless_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    made: list[dict[str, Any]] = []
+    monkeypatch.setattr(playback, "check_output_device", lambda device: "spk")
+    monkeypatch.setattr(
+        playback, "_sounddevice", lambda: SimpleNamespace(OutputStream=lambda **k: made.append(k))
+    )
+    settings = Settings()
+    assert playback.build(settings)._latency == "low"
+    settings.audio.output_buffer_ms = 80
+    assert playback.build(settings)._latency == pytest.approx(0.08)
